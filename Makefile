@@ -29,7 +29,8 @@ endif
 endif
 
 PC_LIBS  := libbpf libelf zlib libcurl libcjson yaml-0.1 libmicrohttpd
-WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes
+# Messages and details are bounded buffers that truncate on purpose.
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(BUILD)
 LDLIBS   += $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null) -lm

@@ -10,6 +10,7 @@
 #define NODECOND_CONDITIONS_SIGNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum signal_id {
@@ -51,7 +52,7 @@ enum signal_unit {
 
 /* Maximum length of a source or reason string, terminator included. */
 #define SIGNAL_SOURCE_MAX 32
-#define SIGNAL_REASON_MAX 160
+#define SIGNAL_REASON_MAX 256
 
 /*
  * One observation of one signal in one tick.
@@ -105,5 +106,49 @@ void signal_sample_set_unobserved(struct signal_sample *s, const char *source,
 /* Fills a sample with an observation. */
 void signal_sample_set(struct signal_sample *s, const char *source,
 		       int64_t value);
+
+/*
+ * Checks that an observed sample is possible: no negative value, count or
+ * capacity, no value above its capacity, a window minimum between 0 and the
+ * value, a percentage no higher than 100% and a boolean of 0 or 1. Returns 0,
+ * or -EINVAL with the reason written to reason. An unobserved sample passes.
+ */
+int signal_sample_check(const struct signal_sample *s, char *reason, size_t reason_len);
+
+/*
+ * Formats a value in a unit for messages: bytes as a quantity ("100Mi"),
+ * percent from thousandths ("40.5%"), "250ms", "12/s", other units as an
+ * integer.
+ */
+void signal_value_format(enum signal_unit unit, int64_t value, char *buf, size_t len);
+
+/*
+ * Computes the node's PID limit as kubelet does: the smaller of
+ * kernel.pid_max and kernel.threads-max. A value that could not be read or
+ * is not positive is left out. Returns 0, or -ENODATA when neither is usable,
+ * so the limit is never zero.
+ */
+int signal_pid_limit(bool has_pid_max, int64_t pid_max, bool has_threads_max, int64_t threads_max,
+		     int64_t *ret);
+
+/*
+ * Computes pid.available as limit minus tasks. The task count may exceed
+ * 65535 and the limit, so the result may be negative (the engine rejects
+ * such a sample). Returns 0, or -EINVAL for a limit that is not positive or
+ * a negative task count.
+ */
+int signal_pid_available(int64_t limit, int64_t tasks, int64_t *ret);
+
+/*
+ * Computes a cgroup's working set as kubelet does: usage minus inactive
+ * file pages, or 0 when the inactive pages are at least the usage.
+ */
+int64_t signal_memory_working_set(int64_t usage, int64_t inactive_file);
+
+/*
+ * Computes memory.available as capacity minus working set, in signed 64-bit
+ * bytes. The result may be negative. Returns 0 or -ERANGE on overflow.
+ */
+int signal_memory_available(int64_t capacity, int64_t working_set, int64_t *ret);
 
 #endif

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/agent.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/state_file.h"
+#include "daemon/version.h"
+
+static struct log_ratelimit state_file_ratelimit = LOG_RATELIMIT_INIT(60 * 1000);
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int64_t agent_now_ms(const struct agent *a)
+{
+	return a->wall_at_start_ms + (int64_t)((monotonic_ns() - a->mono_at_start_ns) / 1000000);
+}
+
+static void record_event(struct agent *a, int64_t now_ms, const struct condition_transition *t)
+{
+	unsigned slot;
+
+	if (a->events_len == AGENT_EVENTS_MAX) {
+		a->events_head = (a->events_head + 1) % AGENT_EVENTS_MAX;
+		a->events_len--;
+		a->events_dropped++;
+	}
+	slot = (a->events_head + a->events_len) % AGENT_EVENTS_MAX;
+	a->events[slot].time_ms = now_ms;
+	a->events[slot].transition = *t;
+	a->events_len++;
+}
+
+static void save_state(struct agent *a)
+{
+	struct condition conditions[_CONDITION_KIND_MAX];
+	size_t n = 0;
+	int r;
+
+	if (!a->cfg.state_file[0])
+		return;
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		const struct condition *c = condition_engine_get(&a->engine, (enum condition_kind)k);
+
+		if (c)
+			conditions[n++] = *c;
+	}
+	r = state_file_save(a->cfg.state_file, a->cfg.node_name, conditions, n);
+	if (r < 0)
+		log_ratelimited(&state_file_ratelimit, LOG_WARNING,
+				"state: cannot write %s: %s; transition times will not survive a restart",
+				a->cfg.state_file, strerror(-r));
+}
+
+static void load_state(struct agent *a)
+{
+	struct condition conditions[STATE_FILE_CONDITIONS_MAX];
+	char err[256];
+	int n;
+
+	if (!a->cfg.state_file[0])
+		return;
+	n = state_file_load(a->cfg.state_file, conditions, STATE_FILE_CONDITIONS_MAX, err, sizeof(err));
+	if (n < 0) {
+		log_warning("state: ignoring %s: %s; conditions start fresh", a->cfg.state_file, err);
+		return;
+	}
+	if (n > 0) {
+		condition_engine_adopt(&a->engine, conditions, (size_t)n);
+		log_info("state: adopted %d conditions from %s", n, a->cfg.state_file);
+	}
+}
+
+static bool all_kinds_evaluated(const struct agent *a)
+{
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		const struct condition_rule *rule = &a->cfg.engine.rules[k];
+
+		if (rule->enabled && rule->n_thresholds > 0 &&
+		    !condition_engine_get(&a->engine, (enum condition_kind)k))
+			return false;
+	}
+	return true;
+}
+
+static void tick(struct agent *a)
+{
+	struct condition_transition transitions[_CONDITION_KIND_MAX * 2];
+	struct readiness_context ready;
+	int64_t now_ms = agent_now_ms(a);
+	size_t n;
+
+	sampler_collect(a->sampler, monotonic_ns(), a->samples);
+	a->last_sample_ms = now_ms;
+	a->ticks++;
+
+	ready.kubelet_expected = sampler_kubelet_expected(a->sampler);
+	ready.samplers_running = a->samples[SIGNAL_MEMORY_AVAILABLE].observed &&
+				 a->samples[SIGNAL_PID_AVAILABLE].observed;
+
+	n = condition_engine_update(&a->engine, a->samples, &ready, now_ms, transitions,
+				    sizeof(transitions) / sizeof(transitions[0]));
+	for (size_t i = 0; i < n; i++) {
+		const struct condition_transition *t = &transitions[i];
+
+		record_event(a, now_ms, t);
+		log_info("condition %s (%s): %s -> %s, reason %s: %s", condition_kind_name(t->kind),
+			 t->condition.type, condition_status_name(t->from), condition_status_name(t->to),
+			 t->condition.reason, t->condition.message);
+	}
+	if (n > 0)
+		save_state(a);
+
+	if (!a->all_evaluated && all_kinds_evaluated(a)) {
+		a->all_evaluated = true;
+		log_info("agent: every condition has had its first evaluation; ready");
+	}
+}
+
+static int arm_tick_timer(struct agent *a)
+{
+	struct itimerspec its = { 0 };
+	int64_t ms = a->cfg.sample_interval_ms;
+
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (ms % 1000) * 1000000;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(a->tick_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void reload(struct agent *a)
+{
+	struct nodecond_config *next;
+	char err[CONFIG_ERROR_MAX];
+	int r;
+
+	next = malloc(sizeof(*next));
+	if (!next)
+		return;
+	r = config_build(next, &a->flags, err, sizeof(err));
+	if (r < 0) {
+		log_error("reload: keeping the running configuration: %s", err);
+		free(next);
+		return;
+	}
+	if (strcmp(next->socket_path, a->cfg.socket_path) != 0 || strcmp(next->node_name, a->cfg.node_name) != 0)
+		log_warning("reload: socket path and node name changes take effect at the next restart");
+	snprintf(next->socket_path, sizeof(next->socket_path), "%s", a->cfg.socket_path);
+	snprintf(next->node_name, sizeof(next->node_name), "%s", a->cfg.node_name);
+
+	a->cfg = *next;
+	free(next);
+	log_set_max_level(log_level_from_name(a->cfg.log_level));
+	condition_engine_reconfigure(&a->engine, &a->cfg.engine);
+	sampler_reconfigure(a->sampler, &a->cfg);
+	r = arm_tick_timer(a);
+	if (r < 0)
+		log_error("reload: cannot re-arm the tick timer: %s", strerror(-r));
+	log_info("reload: configuration reloaded%s%s", a->flags.config_path ? " from " : "",
+		 a->flags.config_path ? a->flags.config_path : "");
+}
+
+static int handle_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	if (read(a->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	switch (si.ssi_signo) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("agent: %s received; stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		a->stopping = true;
+		break;
+	case SIGHUP:
+		reload(a);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int epoll_add(int epoll_fd, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Tags that tell the loop which descriptor woke it. */
+static char tag_tick, tag_signal, tag_server;
+
+static int run_loop(struct agent *a)
+{
+	while (!a->stopping) {
+		struct epoll_event events[8];
+		int timeout = server_timeout_ms(a->server);
+		int n, r;
+
+		n = epoll_wait(a->epoll_fd, events, 8, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			log_error("agent: epoll_wait failed: %s", strerror(-r));
+			return r;
+		}
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.ptr == &tag_tick) {
+				uint64_t expirations;
+
+				if (read(a->tick_fd, &expirations, sizeof(expirations)) == sizeof(expirations))
+					tick(a);
+			} else if (events[i].data.ptr == &tag_signal) {
+				handle_signal(a);
+			}
+		}
+		/* MHD also has timeouts of its own; run it on every wake-up. */
+		server_process(a->server);
+	}
+	return 0;
+}
+
+static void usage_run(FILE *out)
+{
+	fprintf(out,
+		"Usage: nodecond run [OPTIONS]\n"
+		"\n"
+		"Runs the agent in the foreground: samples signals, evaluates conditions and\n"
+		"serves the Unix socket. Without an API server it runs in local mode.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE      configuration file (YAML, NodecondConfiguration)\n"
+		"      --socket PATH      Unix socket path (default /run/nodecond/nodecond.sock)\n"
+		"      --node-name NAME   node name (default: NODE_NAME, then the host name)\n"
+		"      --kubeconfig FILE  kubeconfig for the API server (default: local mode)\n"
+		"      --profile NAME     companion (default) or standard\n"
+		"      --log-level LEVEL  error, warning, info (default) or debug\n"
+		"      --no-bpf           do not load BPF programs; use the fallbacks\n"
+		"  -h, --help             show this help\n");
+}
+
+static int parse_run_flags(struct agent *a, int argc, char **argv)
+{
+	enum { OPT_SOCKET = 256, OPT_NODE_NAME, OPT_KUBECONFIG, OPT_PROFILE, OPT_LOG_LEVEL, OPT_NO_BPF };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a->flags.config_path = optarg;
+			break;
+		case OPT_SOCKET:
+			a->flags.socket_path = optarg;
+			break;
+		case OPT_NODE_NAME:
+			a->flags.node_name = optarg;
+			break;
+		case OPT_KUBECONFIG:
+			a->flags.kubeconfig = optarg;
+			break;
+		case OPT_PROFILE:
+			a->flags.profile = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			a->flags.log_level = optarg;
+			break;
+		case OPT_NO_BPF:
+			a->disable_bpf = true;
+			break;
+		case 'h':
+			usage_run(stdout);
+			return 1;
+		default:
+			usage_run(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nodecond run: unexpected argument \"%s\"\n", argv[optind]);
+		usage_run(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int setup_loop(struct agent *a, char *err, size_t err_len)
+{
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	/* A CLI client that disconnects mid-response must not kill the agent. */
+	signal(SIGPIPE, SIG_IGN);
+
+	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->epoll_fd < 0 || a->signal_fd < 0 || a->tick_fd < 0) {
+		snprintf(err, err_len, "cannot create the event loop: %s", strerror(errno));
+		return -errno;
+	}
+
+	r = arm_tick_timer(a);
+	if (r == 0)
+		r = epoll_add(a->epoll_fd, a->tick_fd, &tag_tick);
+	if (r == 0)
+		r = epoll_add(a->epoll_fd, a->signal_fd, &tag_signal);
+	if (r == 0)
+		r = epoll_add(a->epoll_fd, server_fd(a->server), &tag_server);
+	if (r < 0)
+		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(-r));
+	return r;
+}
+
+int agent_main(int argc, char **argv)
+{
+	struct sampler_options sampler_opts = { 0 };
+	char err[CONFIG_ERROR_MAX];
+	struct agent *a;
+	struct timespec ts;
+	int r, exit_code = 1;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	a->epoll_fd = a->signal_fd = a->tick_fd = -1;
+
+	r = parse_run_flags(a, argc, argv);
+	if (r != 0) {
+		free(a);
+		return r > 0 ? 0 : 2;
+	}
+
+	log_open();
+	r = config_build(&a->cfg, &a->flags, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "nodecond: %s\n", err);
+		free(a);
+		return 2;
+	}
+	log_set_max_level(log_level_from_name(a->cfg.log_level));
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	a->wall_at_start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	a->mono_at_start_ns = monotonic_ns();
+	a->start_ms = a->wall_at_start_ms;
+
+	log_info("nodecond %s starting: node %s, local mode, socket %s, sample interval %lldms", NODECOND_VERSION,
+		 a->cfg.node_name, a->cfg.socket_path, (long long)a->cfg.sample_interval_ms);
+
+	condition_engine_init(&a->engine, &a->cfg.engine);
+	load_state(a);
+
+	sampler_opts.disable_bpf = a->disable_bpf;
+	sampler_opts.api_server_configured = false;
+	r = sampler_new(&a->sampler, &a->cfg, &sampler_opts);
+	if (r < 0) {
+		log_error("agent: cannot start the samplers: %s", strerror(-r));
+		goto out;
+	}
+
+	r = server_new(&a->server, a, a->cfg.socket_path, a->cfg.socket_group, err, sizeof(err));
+	if (r < 0) {
+		log_error("socket: %s", err[0] ? err : strerror(-r));
+		goto out;
+	}
+
+	r = setup_loop(a, err, sizeof(err));
+	if (r < 0) {
+		log_error("agent: %s", err);
+		goto out;
+	}
+
+	log_info("socket: serving on %s", a->cfg.socket_path);
+	tick(a);
+	r = run_loop(a);
+	if (r == 0)
+		exit_code = 0;
+	save_state(a);
+
+out:
+	server_free(a->server);
+	sampler_free(a->sampler);
+	if (a->tick_fd >= 0)
+		close(a->tick_fd);
+	if (a->signal_fd >= 0)
+		close(a->signal_fd);
+	if (a->epoll_fd >= 0)
+		close(a->epoll_fd);
+	log_info("agent: stopped");
+	free(a);
+	return exit_code;
+}

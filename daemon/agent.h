@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent: one thread, one epoll loop. Timers drive the tick; the socket
+ * server and signals are file descriptors in the same loop.
+ */
+#ifndef NODECOND_DAEMON_AGENT_H
+#define NODECOND_DAEMON_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conditions/engine.h"
+#include "conditions/signal.h"
+#include "daemon/config.h"
+#include "daemon/sampler.h"
+
+/* Transitions kept for /v1/events and the CLI; older ones are dropped. */
+#define AGENT_EVENTS_MAX 256
+
+struct agent_event {
+	int64_t time_ms;
+	struct condition_transition transition;
+};
+
+struct server;
+
+struct agent {
+	struct nodecond_config cfg;
+	struct config_flags flags;
+	bool disable_bpf;
+
+	struct condition_engine engine;
+	struct sampler *sampler;
+	struct server *server;
+
+	struct signal_sample samples[_SIGNAL_MAX];
+	int64_t last_sample_ms;
+	uint64_t ticks;
+	bool all_evaluated;           /* every enabled kind had its first evaluation */
+
+	struct agent_event events[AGENT_EVENTS_MAX];
+	unsigned events_head;         /* index of the oldest event */
+	unsigned events_len;
+	uint64_t events_dropped;
+
+	int64_t start_ms;
+	int64_t wall_at_start_ms;
+	uint64_t mono_at_start_ns;
+
+	int epoll_fd;
+	int tick_fd;
+	int signal_fd;
+	bool stopping;
+};
+
+/* Parses the flags of `nodecond run` and runs the agent until SIGTERM; returns the exit code. */
+int agent_main(int argc, char **argv);
+
+/*
+ * Returns the agent's clock in milliseconds since the Unix epoch: the wall
+ * time at start plus the monotonic time since, so it never jumps.
+ */
+int64_t agent_now_ms(const struct agent *a);
+
+#endif

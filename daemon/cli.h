@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Client commands of the nodecond binary. Each returns the process exit code. */
+#ifndef NODECOND_DAEMON_CLI_H
+#define NODECOND_DAEMON_CLI_H
+
+int cli_status(int argc, char **argv);
+int cli_conditions(int argc, char **argv);
+int cli_signals(int argc, char **argv);
+int cli_events(int argc, char **argv);
+int cli_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/render.h"
+#include "daemon/timefmt.h"
+#include "daemon/version.h"
+
+static void add_time(cJSON *o, const char *name, int64_t ms)
+{
+	char t[TIMEFMT_RFC3339_MAX];
+
+	if (ms <= 0) {
+		cJSON_AddNullToObject(o, name);
+		return;
+	}
+	timefmt_rfc3339(ms, t, sizeof(t));
+	cJSON_AddStringToObject(o, name, t);
+}
+
+cJSON *render_condition(enum condition_kind kind, const struct condition *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "kind", condition_kind_name(kind));
+	cJSON_AddStringToObject(o, "type", c->type);
+	cJSON_AddStringToObject(o, "status", condition_status_name(c->status));
+	cJSON_AddStringToObject(o, "reason", c->reason);
+	cJSON_AddStringToObject(o, "message", c->message);
+	add_time(o, "lastHeartbeatTime", c->last_heartbeat_ms);
+	add_time(o, "lastTransitionTime", c->last_transition_ms);
+	return o;
+}
+
+static cJSON *conditions_array(const struct agent *a)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		const struct condition *c = condition_engine_get(&a->engine, (enum condition_kind)k);
+
+		if (c)
+			cJSON_AddItemToArray(list, render_condition((enum condition_kind)k, c));
+	}
+	return list;
+}
+
+cJSON *render_conditions(const struct agent *a)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "nodeName", a->cfg.node_name);
+	cJSON_AddItemToObject(o, "conditions", conditions_array(a));
+	return o;
+}
+
+static cJSON *signal_to_json(const struct signal_sample *s)
+{
+	const struct signal_info *info = signal_info_get(s->id);
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", info->name);
+	cJSON_AddStringToObject(o, "unit", signal_unit_name(info->unit));
+	cJSON_AddBoolToObject(o, "observed", s->observed);
+	if (s->observed) {
+		cJSON_AddNumberToObject(o, "value", (double)s->value);
+		if (s->has_capacity)
+			cJSON_AddNumberToObject(o, "capacity", (double)s->capacity);
+		if (s->has_window_min)
+			cJSON_AddNumberToObject(o, "windowMin", (double)s->window_min);
+	}
+	cJSON_AddStringToObject(o, "source", s->source);
+	if (s->reason[0])
+		cJSON_AddStringToObject(o, "reason", s->reason);
+	if (s->detail[0])
+		cJSON_AddStringToObject(o, "detail", s->detail);
+	return o;
+}
+
+static cJSON *programs_array(const struct agent *a)
+{
+	struct sampler_program programs[SAMPLER_PROGRAMS_MAX];
+	cJSON *list = cJSON_CreateArray();
+	int n = a->sampler ? sampler_programs(a->sampler, programs, SAMPLER_PROGRAMS_MAX) : 0;
+
+	for (int i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", programs[i].name);
+		cJSON_AddBoolToObject(o, "loaded", programs[i].loaded);
+		if (programs[i].reason[0])
+			cJSON_AddStringToObject(o, "reason", programs[i].reason);
+		cJSON_AddItemToArray(list, o);
+	}
+	return list;
+}
+
+cJSON *render_signals(const struct agent *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *list = cJSON_AddArrayToObject(o, "signals");
+
+	add_time(o, "sampleTime", a->last_sample_ms);
+	if (a->ticks > 0)
+		for (int i = 0; i < _SIGNAL_MAX; i++)
+			cJSON_AddItemToArray(list, signal_to_json(&a->samples[i]));
+	cJSON_AddItemToObject(o, "programs", programs_array(a));
+	return o;
+}
+
+cJSON *render_events(const struct agent *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *list = cJSON_AddArrayToObject(o, "events");
+
+	for (unsigned i = 0; i < a->events_len; i++) {
+		const struct agent_event *ev = &a->events[(a->events_head + i) % AGENT_EVENTS_MAX];
+		const struct condition_transition *t = &ev->transition;
+		cJSON *e = cJSON_CreateObject();
+
+		add_time(e, "time", ev->time_ms);
+		cJSON_AddStringToObject(e, "kind", condition_kind_name(t->kind));
+		cJSON_AddStringToObject(e, "type", t->condition.type);
+		cJSON_AddStringToObject(e, "from", condition_status_name(t->from));
+		cJSON_AddStringToObject(e, "to", condition_status_name(t->to));
+		cJSON_AddStringToObject(e, "reason", t->condition.reason);
+		cJSON_AddStringToObject(e, "message", t->condition.message);
+		cJSON_AddItemToArray(list, e);
+	}
+	cJSON_AddNumberToObject(o, "dropped", (double)a->events_dropped);
+	return o;
+}
+
+cJSON *render_status(const struct agent *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *signals = render_signals(a);
+
+	cJSON_AddStringToObject(o, "nodeName", a->cfg.node_name);
+	cJSON_AddStringToObject(o, "mode", a->cfg.kubeconfig[0] ? "cluster" : "local");
+	cJSON_AddStringToObject(o, "version", NODECOND_VERSION);
+	cJSON_AddStringToObject(o, "profile", a->cfg.profile);
+	add_time(o, "startTime", a->start_ms);
+	cJSON_AddBoolToObject(o, "ready", a->all_evaluated);
+	cJSON_AddBoolToObject(o, "kubeletExpected", a->sampler && sampler_kubelet_expected(a->sampler));
+	cJSON_AddItemToObject(o, "conditions", conditions_array(a));
+	add_time(o, "sampleTime", a->last_sample_ms);
+	cJSON_AddItemToObject(o, "signals", cJSON_DetachItemFromObject(signals, "signals"));
+	cJSON_AddItemToObject(o, "programs", cJSON_DetachItemFromObject(signals, "programs"));
+	cJSON_Delete(signals);
+	return o;
+}

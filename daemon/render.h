@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * JSON views of the agent's state, in the Kubernetes style (camelCase keys,
+ * RFC 3339 times), for the socket.
+ */
+#ifndef NODECOND_DAEMON_RENDER_H
+#define NODECOND_DAEMON_RENDER_H
+
+#include <cjson/cJSON.h>
+
+#include "daemon/agent.h"
+
+cJSON *render_conditions(const struct agent *a);
+cJSON *render_signals(const struct agent *a);
+cJSON *render_events(const struct agent *a);
+cJSON *render_status(const struct agent *a);
+
+/* One condition as the Kubernetes API writes it, plus nodecond's kind. */
+cJSON *render_condition(enum condition_kind kind, const struct condition *c);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP server on the agent's Unix socket.
+ */
+#ifndef NODECOND_DAEMON_SERVER_H
+#define NODECOND_DAEMON_SERVER_H
+
+#include <stddef.h>
+
+struct agent;
+struct server;
+
+/*
+ * Creates the socket (mode 0660, optional group), replacing a stale socket
+ * file and refusing one that a running agent still answers on. Returns 0
+ * or -errno with err describing the problem and its fix.
+ */
+int server_new(struct server **ret, struct agent *agent, const char *path, const char *group, char *err,
+	       size_t err_len);
+
+/* The descriptor to watch for readability in the agent's epoll loop. */
+int server_fd(const struct server *s);
+
+/* Milliseconds until the server needs server_process() anyway, or -1. */
+int server_timeout_ms(const struct server *s);
+
+/* Accepts connections and answers requests that are ready; never blocks. */
+void server_process(struct server *s);
+
+/* Stops the server and removes the socket file. */
+void server_free(struct server *s);
+
+#endif

@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+"""End-to-end tests of `nodecond run` in local mode on the real kernel.
+
+Each test starts the agent with its own configuration and socket, drives a
+real condition (processes for PIDPressure, a full tmpfs for DiskPressure),
+and reads the transitions from the socket. Needs root; prints a skip line
+otherwise. Usage: test_local_mode.py BUILD/nodecond
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+NODECOND = None
+# The issue's bound: a transition is visible on the socket within this many
+# seconds of the load crossing its threshold.
+VISIBLE_WITHIN_S = 3.0
+# Transition period the tests configure, so a kind returns to False quickly.
+TRANSITION_PERIOD_S = 2
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=5):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+def get(sock_path, path):
+    conn = UnixHTTPConnection(sock_path)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def get_json(sock_path, path):
+    status, body = get(sock_path, path)
+    if status != 200:
+        raise AssertionError(f"GET {path} answered {status}: {body}")
+    return json.loads(body)
+
+
+class Agent:
+    """One `nodecond run` process with a configuration in its own directory."""
+
+    def __init__(self, workdir, config_text, extra_args=(), wrapper=()):
+        self.workdir = workdir
+        self.socket = os.path.join(workdir, "nodecond.sock")
+        self.config = os.path.join(workdir, "config.yaml")
+        self.log_path = os.path.join(workdir, "agent.log")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.log = open(self.log_path, "w")
+        args = list(wrapper) + [NODECOND, "run", "--config", self.config,
+                                "--socket", self.socket] + list(extra_args)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"agent exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                status, _ = get(self.socket, "/readyz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"agent not ready within {timeout}s:\n{self.read_log()}")
+
+    def condition(self, kind):
+        for c in get_json(self.socket, "/v1/conditions")["conditions"]:
+            if c["kind"] == kind:
+                return c
+        return None
+
+    def wait_status(self, kind, status, timeout):
+        """Polls until the kind has the status; returns the seconds it took."""
+        start = time.monotonic()
+        last = None
+        while time.monotonic() - start < timeout:
+            last = self.condition(kind)
+            if last and last["status"] == status:
+                return time.monotonic() - start
+            time.sleep(0.02)
+        raise AssertionError(f"{kind} did not become {status} within {timeout:.1f}s; last: {last}")
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def base_config(workdir, nodefs, conditions_yaml):
+    return f"""apiVersion: nodecond.io/v1alpha1
+kind: NodecondConfiguration
+nodeName: e2e-node
+sampleInterval: 200ms
+stateFile: {workdir}/state.json
+paths:
+  nodefs: {nodefs}
+  imagefs: {nodefs}
+conditions:
+{conditions_yaml}
+"""
+
+
+def test_pid_pressure(workdir):
+    probe = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        probe.wait_ready()
+        signals = {s["name"]: s for s in get_json(probe.socket, "/v1/signals")["signals"]}
+    finally:
+        probe.stop()
+    available = signals["pid.available"]["value"]
+    # Fire when 150 more tasks exist than now; the test starts 300.
+    limit = int(available) - 150
+    conditions = f"""  PIDPressure:
+    thresholds:
+      - expression: pid.available<{limit}
+    transitionPeriod: {TRANSITION_PERIOD_S}s
+"""
+    agent = Agent(workdir, base_config(workdir, workdir, conditions))
+    children = []
+    try:
+        agent.wait_ready()
+        agent.wait_status("PIDPressure", "False", 5)
+
+        # The threshold is crossed when the 151st process exists; time from there.
+        crossed_at = None
+        for i in range(300):
+            children.append(subprocess.Popen(["sleep", "120"]))
+            if i == 150:
+                crossed_at = time.monotonic()
+        took = agent.wait_status("PIDPressure", "True", VISIBLE_WITHIN_S)
+        delay = time.monotonic() - crossed_at
+        print(f"  PIDPressure True at most {delay:.2f}s after the threshold was crossed")
+        assert delay <= VISIBLE_WITHIN_S, f"PIDPressure became True {delay:.2f}s after the crossing"
+        message = agent.condition("PIDPressure")["message"]
+        assert "pid.available" in message, f"message does not name the signal: {message}"
+
+        for child in children:
+            child.kill()
+        for child in children:
+            child.wait()
+        children = []
+        took = agent.wait_status("PIDPressure", "False", TRANSITION_PERIOD_S + VISIBLE_WITHIN_S)
+        print(f"  PIDPressure False {took:.2f}s after the processes exited "
+              f"(transition period {TRANSITION_PERIOD_S}s)")
+        assert took >= TRANSITION_PERIOD_S - 0.3, f"returned to False after {took:.2f}s, before the transition period"
+
+        events = get_json(agent.socket, "/v1/events")["events"]
+        pid_events = [(e["from"], e["to"]) for e in events if e["kind"] == "PIDPressure"]
+        assert ("False", "True") in pid_events and ("True", "False") in pid_events, pid_events
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+        agent.stop()
+
+
+def test_disk_pressure(workdir):
+    mount_point = os.path.join(workdir, "nodefs")
+    os.mkdir(mount_point)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "nodecond-e2e", mount_point], check=True)
+    conditions = f"""  DiskPressure:
+    thresholds:
+      - expression: nodefs.available<50%
+    transitionPeriod: {TRANSITION_PERIOD_S}s
+"""
+    agent = Agent(workdir, base_config(workdir, mount_point + "/kubelet", conditions))
+    try:
+        agent.wait_ready()
+        agent.wait_status("DiskPressure", "False", 5)
+        signals = {s["name"]: s for s in get_json(agent.socket, "/v1/signals")["signals"]}
+        detail = signals["nodefs.available"].get("detail", "")
+        assert mount_point in detail, f"nodefs detail does not name the tmpfs mount: {detail}"
+
+        fill = os.path.join(mount_point, "fill")
+        with open(fill, "wb") as f:
+            f.write(b"\0" * (12 * 1024 * 1024))
+            f.flush()
+            os.fsync(f.fileno())
+        took = agent.wait_status("DiskPressure", "True", VISIBLE_WITHIN_S)
+        print(f"  DiskPressure True {took:.2f}s after the tmpfs filled")
+
+        os.unlink(fill)
+        took = agent.wait_status("DiskPressure", "False", TRANSITION_PERIOD_S + VISIBLE_WITHIN_S)
+        print(f"  DiskPressure False {took:.2f}s after the file was removed")
+    finally:
+        agent.stop()
+        subprocess.run(["umount", mount_point], check=False)
+
+
+def test_without_bpf_permission(workdir):
+    """With CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN dropped, the agent uses its fallbacks."""
+    if shutil.which("capsh") is None:
+        raise SkipTest("capsh is missing: apt-get install libcap2-bin")
+    # Dropped from the bounding set, the capabilities are gone after capsh's execve.
+    wrapper = ["capsh", "--drop=cap_bpf,cap_perfmon,cap_sys_admin", "--", "-c", 'exec "$0" "$@"']
+    agent = Agent(workdir, base_config(workdir, workdir, ""), wrapper=wrapper)
+    try:
+        agent.wait_ready()
+        time.sleep(0.5)
+        data = get_json(agent.socket, "/v1/signals")
+        signals = {s["name"]: s for s in data["signals"]}
+        assert signals["pid.available"]["source"] == "procfs", signals["pid.available"]
+        assert signals["pid.available"]["observed"], signals["pid.available"]
+        assert signals["memory.stall"]["source"] == "psi", signals["memory.stall"]
+        programs = {p["name"]: p for p in data["programs"]}
+        for name, program in programs.items():
+            assert not program["loaded"], f"program {name} loaded without permission"
+            assert program.get("reason"), f"program {name} is disabled without a reason"
+        log = agent.read_log()
+        disabled_lines = [line for line in log.splitlines() if "disabled" in line and "bpf:" in line]
+        assert len(disabled_lines) == len(programs), f"expected one log line per program:\n{log}"
+        assert agent.proc.poll() is None, "agent exited"
+        status, _ = get(agent.socket, "/healthz")
+        assert status == 200
+    finally:
+        agent.stop()
+
+
+class SkipTest(Exception):
+    pass
+
+
+def main():
+    global NODECOND
+    if len(sys.argv) != 2:
+        print("usage: test_local_mode.py BUILD/nodecond", file=sys.stderr)
+        return 2
+    NODECOND = os.path.abspath(sys.argv[1])
+    tests = [test_pid_pressure, test_disk_pressure, test_without_bpf_permission]
+    passed = failed = skipped = 0
+    if os.geteuid() != 0:
+        print(f"e2e: skipped {len(tests)} tests: they need root (tmpfs mounts, BPF)")
+        print(f"e2e: 0 passed, 0 failed, {len(tests)} skipped")
+        return 0
+    for test in tests:
+        workdir = tempfile.mkdtemp(prefix="nodecond-e2e-")
+        print(f"e2e: {test.__name__}")
+        try:
+            test(workdir)
+            passed += 1
+            print(f"  ok")
+        except SkipTest as e:
+            skipped += 1
+            print(f"  skipped: {e}")
+        except Exception:
+            failed += 1
+            print("  FAILED")
+            traceback.print_exc()
+            log = os.path.join(workdir, "agent.log")
+            if os.path.exists(log):
+                print("  agent log:")
+                with open(log) as f:
+                    print("".join("    " + line for line in f.readlines()[-40:]))
+        finally:
+            subprocess.run(["umount", os.path.join(workdir, "nodefs")], stderr=subprocess.DEVNULL, check=False)
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"e2e: {passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Runs every test suite and prints one closing line that adds them up:
+# "total: N passed, N failed, N skipped". Exits non-zero when any failed.
+# Usage: tests/run-all.sh BUILD_DIR
+set -u
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+status=0
+run_suite() {
+	echo "=== $1"
+	shift
+	"$@" 2>&1 | tee -a "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+}
+
+run_suite "unit tests" make --no-print-directory BUILD="$build" test-unit
+if [ -x "$here/kernel/run.sh" ]; then
+	run_suite "kernel tests" "$here/kernel/run.sh" "$build/nodecond"
+fi
+run_suite "end-to-end tests" "$here/e2e/run.sh" "$build/nodecond"
+
+# Sum the "SUITE: N passed, N failed[, N skipped]" lines of the suites.
+read -r passed failed skipped < <(sed -n -E 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/p' "$log" |
+	awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+echo "total: $passed passed, $failed failed, $skipped skipped"
+if [ "$failed" -gt 0 ]; then
+	status=1
+fi
+exit $status
