@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+#include "bpf/pidmon.skel.h"
+#include "daemon/bpf_loader.h"
+#include "daemon/bpf_pid.h"
+#include "daemon/log.h"
+
+struct bpf_pid {
+	struct pidmon_bpf *skel;
+	bool exact_peak;
+	/* Cumulative kernel counts at the end of the previous window. */
+	uint64_t forks;
+	uint64_t exits;
+	uint64_t frees;
+};
+
+static int configure(struct bpf_pid *p, const struct btf *vmlinux, char *reason,
+		     size_t reason_len)
+{
+	struct pidmon_bpf *skel = p->skel;
+	bool exit_found;
+
+	if (!bpf_loader_tracepoint_exists(vmlinux, "sched_process_fork")) {
+		snprintf(reason, reason_len, "tracepoint sched/sched_process_fork not found");
+		return -ENOENT;
+	}
+	if (!bpf_loader_tracepoint_exists(vmlinux, "sched_process_free")) {
+		snprintf(reason, reason_len, "tracepoint sched/sched_process_free not found");
+		return -ENOENT;
+	}
+
+	exit_found = bpf_loader_tracepoint_exists(vmlinux, "sched_process_exit");
+	bpf_program__set_autoload(skel->progs.process_exit, exit_found);
+	if (!exit_found)
+		log_info("bpf: pidmon: tracepoint sched/sched_process_exit not found; exits not counted");
+
+	p->exact_peak = bpf_loader_has_atomic_fetch();
+	bpf_program__set_autoload(skel->progs.process_fork_exact, p->exact_peak);
+	bpf_program__set_autoload(skel->progs.process_fork_approx, !p->exact_peak);
+	if (!p->exact_peak)
+		log_info("bpf: pidmon: no BPF atomic fetch instructions (before Linux 5.12); the in-window task peak may be a few tasks low");
+	return 0;
+}
+
+int bpf_pid_open(struct bpf_pid **ret, char *reason, size_t reason_len)
+{
+	struct btf *vmlinux;
+	struct bpf_pid *p;
+	int r;
+
+	r = bpf_loader_check(reason, reason_len);
+	if (r < 0)
+		return r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(reason, reason_len, "out of memory");
+		return -ENOMEM;
+	}
+
+	p->skel = pidmon_bpf__open();
+	if (!p->skel) {
+		r = -errno;
+		snprintf(reason, reason_len, "opening the BPF object failed: %s", strerror(-r));
+		goto err_out;
+	}
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		r = -errno;
+		snprintf(reason, reason_len, "loading kernel BTF failed: %s", strerror(-r));
+		goto err_out;
+	}
+	r = configure(p, vmlinux, reason, reason_len);
+	btf__free(vmlinux);
+	if (r < 0)
+		goto err_out;
+
+	bpf_loader_capture_start();
+	r = pidmon_bpf__load(p->skel);
+	if (r < 0) {
+		snprintf(reason, reason_len, "loading the BPF programs failed: %s: %s",
+			 strerror(-r), bpf_loader_captured_warning());
+		goto err_out;
+	}
+
+	r = pidmon_bpf__attach(p->skel);
+	if (r < 0) {
+		snprintf(reason, reason_len, "attaching the BPF programs failed: %s: %s",
+			 strerror(-r), bpf_loader_captured_warning());
+		goto err_out;
+	}
+
+	*ret = p;
+	return 0;
+
+err_out:
+	bpf_pid_free(p);
+	return r;
+}
+
+void bpf_pid_free(struct bpf_pid *p)
+{
+	if (!p)
+		return;
+	pidmon_bpf__destroy(p->skel);
+	free(p);
+}
+
+bool bpf_pid_peak_is_exact(const struct bpf_pid *p)
+{
+	return p->exact_peak;
+}
+
+/*
+ * Raises *value to at least floor with a cmpxchg loop, as the BPF side does.
+ * The .bss map is memory shared with the kernel, so user-space atomics work
+ * on it.
+ */
+static void atomic_raise(__s64 *value, __s64 floor)
+{
+	__s64 cur = __atomic_load_n(value, __ATOMIC_SEQ_CST);
+
+	while (cur < floor &&
+	       !__atomic_compare_exchange_n(value, &cur, floor, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST))
+		;
+}
+
+int bpf_pid_read_window(struct bpf_pid *p, struct bpf_pid_window *ret)
+{
+	struct pidmon_bpf__bss *bss = p->skel->bss;
+	uint64_t forks, exits, frees;
+	int64_t start, peak, now;
+
+	/* Swap the peak for the current count, then raise the new window's
+	 * start to the count after the swap: forks in between raised the old
+	 * peak, not the new one. */
+	start = __atomic_load_n(&bss->live_delta, __ATOMIC_SEQ_CST);
+	peak = __atomic_exchange_n(&bss->peak_delta, start, __ATOMIC_SEQ_CST);
+	now = __atomic_load_n(&bss->live_delta, __ATOMIC_SEQ_CST);
+	atomic_raise(&bss->peak_delta, now);
+
+	forks = __atomic_load_n(&bss->forks, __ATOMIC_RELAXED);
+	exits = __atomic_load_n(&bss->exits, __ATOMIC_RELAXED);
+	frees = __atomic_load_n(&bss->frees, __ATOMIC_RELAXED);
+	ret->forks = forks - p->forks;
+	ret->exits = exits - p->exits;
+	ret->frees = frees - p->frees;
+	p->forks = forks;
+	p->exits = exits;
+	p->frees = frees;
+
+	ret->current_delta = now;
+	ret->peak_delta = peak > start ? peak : start;
+	if (ret->peak_delta < now)
+		ret->peak_delta = now;
+	return 0;
+}
+
+uint64_t bpf_pid_peak_tasks(const struct bpf_pid_window *w, uint64_t tasks_now)
+{
+	int64_t above = w->peak_delta - w->current_delta;
+
+	return above > 0 ? tasks_now + (uint64_t)above : tasks_now;
+}
+
+void bpf_pid_watch_parent(struct bpf_pid *p, pid_t tgid)
+{
+	struct pidmon_bpf__bss *bss = p->skel->bss;
+
+	__atomic_store_n(&bss->watch_parent_tgid, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->watched_forks, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->watched_exits, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->watched_frees, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->watch_parent_tgid, (__u32)tgid, __ATOMIC_SEQ_CST);
+}
+
+void bpf_pid_read_watched(const struct bpf_pid *p, struct bpf_pid_counts *ret)
+{
+	const struct pidmon_bpf__bss *bss = p->skel->bss;
+
+	ret->forks = __atomic_load_n(&bss->watched_forks, __ATOMIC_SEQ_CST);
+	ret->exits = __atomic_load_n(&bss->watched_exits, __ATOMIC_SEQ_CST);
+	ret->frees = __atomic_load_n(&bss->watched_frees, __ATOMIC_SEQ_CST);
+}
