@@ -30,11 +30,14 @@ endif
 
 PC_LIBS  := libbpf libelf zlib libcurl libcjson yaml-0.1 libmicrohttpd
 # Messages and details are bounded buffers that truncate on purpose.
-WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes -Wno-format-truncation
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+	$(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null >/dev/null 2>&1 && echo -Wno-format-truncation)
+# CFLAGS and LDFLAGS are the caller's (optimisation, sanitizers, coverage);
+# the project's own flags are added to them here.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(BUILD)
-LDLIBS   += $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null) -lm
-CFLAGS   += $(shell pkg-config --cflags $(PC_LIBS) 2>/dev/null)
+NC_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(BUILD) \
+	$(shell pkg-config --cflags $(PC_LIBS) 2>/dev/null) $(CFLAGS)
+NC_LIBS   = $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null) -lm $(LDLIBS)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -46,11 +49,13 @@ LOGIC_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOGIC_SRCS))
 DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRCS))
 
+SUITE      ?= unit
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-unit test-kernel test-e2e asan coverage run deps clean install
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BUILD)/nodecond
 
@@ -67,7 +72,7 @@ $(DAEMON_OBJS) $(BUILD)/daemon/main.o: | $(BPF_SKELS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(NC_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libnodecond-logic.a: $(LOGIC_OBJS)
 	@mkdir -p $(@D)
@@ -78,15 +83,15 @@ $(BUILD)/libnodecond-daemon.a: $(DAEMON_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/nodecond: $(BUILD)/daemon/main.o $(BUILD)/libnodecond-daemon.a $(BUILD)/libnodecond-logic.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(NC_CFLAGS) $(LDFLAGS) -o $@ $^ $(NC_LIBS)
 
 # Unit tests link the pure libraries and, when they need it, the daemon one.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnodecond-daemon.a $(BUILD)/libnodecond-logic.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(NC_CFLAGS) $(LDFLAGS) -Itests -o $@ $^ $(NC_LIBS) $(shell pkg-config --libs cmocka)
 
 test-unit: $(UNIT_BINS)
-	@tests/run-unit.sh $(UNIT_BINS)
+	@SUITE=$(SUITE) tests/run-unit.sh $(UNIT_BINS)
 
 test-kernel: $(BUILD)/nodecond
 	@tests/kernel/run.sh $(BUILD)/nodecond
@@ -100,7 +105,7 @@ test: all
 asan:
 	$(MAKE) BUILD=build-asan CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		LDFLAGS="-fsanitize=address,undefined" test-unit
+		LDFLAGS="-fsanitize=address,undefined" SUITE=unit-asan test-unit
 
 coverage:
 	$(MAKE) BUILD=build-cov CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" test-unit

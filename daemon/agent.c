@@ -390,17 +390,18 @@ int agent_main(int argc, char **argv)
 	condition_engine_init(&a->engine, &a->cfg.engine);
 	load_state(a);
 
+	/* The socket first: a second agent on the same socket stops before loading BPF. */
+	r = server_new(&a->server, a, a->cfg.socket_path, a->cfg.socket_group, err, sizeof(err));
+	if (r < 0) {
+		log_error("socket: %s", err[0] ? err : strerror(-r));
+		goto out;
+	}
+
 	sampler_opts.disable_bpf = a->disable_bpf;
 	sampler_opts.api_server_configured = false;
 	r = sampler_new(&a->sampler, &a->cfg, &sampler_opts);
 	if (r < 0) {
 		log_error("agent: cannot start the samplers: %s", strerror(-r));
-		goto out;
-	}
-
-	r = server_new(&a->server, a, a->cfg.socket_path, a->cfg.socket_group, err, sizeof(err));
-	if (r < 0) {
-		log_error("socket: %s", err[0] ? err : strerror(-r));
 		goto out;
 	}
 

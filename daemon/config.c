@@ -18,6 +18,39 @@
 #include "daemon/config.h"
 #include "daemon/log.h"
 
+#define NODE_NAME_EXPECTED \
+	"expected a lowercase RFC 1123 subdomain (a-z, 0-9, '-' and '.') of at most 253 characters, as Node names are"
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool config_node_name_valid(const char *name)
+{
+	size_t len = strlen(name), label_len = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	/* Each dot-separated label starts and ends with [a-z0-9] and has [a-z0-9-] inside. */
+	for (size_t i = 0; i <= len; i++) {
+		char c = name[i];
+
+		if (c == '.' || c == '\0') {
+			if (label_len == 0 || label_len > 63 || !is_lower_alnum(name[i - 1]))
+				return false;
+			label_len = 0;
+			continue;
+		}
+		if (label_len == 0 && !is_lower_alnum(c))
+			return false;
+		if (!is_lower_alnum(c) && c != '-')
+			return false;
+		label_len++;
+	}
+	return true;
+}
+
 /* Context of one walk: the document and where errors go. */
 struct walk {
 	yaml_document_t *doc;
@@ -482,8 +515,13 @@ static int top_field(struct walk *w, struct nodecond_config *cfg, const char *ke
 			return walk_error(w, value, path, "unsupported kind \"%s\": expected %s", v, CONFIG_KIND);
 		return r;
 	}
-	if (strcmp(key, "nodeName") == 0)
-		return copy_string(w, value, path, cfg->node_name, sizeof(cfg->node_name));
+	if (strcmp(key, "nodeName") == 0) {
+		r = copy_string(w, value, path, cfg->node_name, sizeof(cfg->node_name));
+		if (r == 0 && cfg->node_name[0] && !config_node_name_valid(cfg->node_name))
+			return walk_error(w, value, path, "invalid node name \"%s\": %s", cfg->node_name,
+					  NODE_NAME_EXPECTED);
+		return r;
+	}
 	if (strcmp(key, "socket") == 0)
 		return walk_mapping(w, value, path, cfg, socket_field, NULL, "path, group");
 	if (strcmp(key, "sampleInterval") == 0)
@@ -687,6 +725,11 @@ int config_resolve_node_name(struct nodecond_config *cfg, char *err, size_t err_
 		for (char *p = host; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		snprintf(cfg->node_name, sizeof(cfg->node_name), "%.253s", host);
+	}
+	if (!config_node_name_valid(cfg->node_name)) {
+		snprintf(err, err_len, "node name \"%s\" is invalid: %s; set --node-name, NODE_NAME or nodeName",
+			 cfg->node_name, NODE_NAME_EXPECTED);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -70,6 +70,9 @@ struct config_flags {
 	const char *log_level;
 };
 
+/* Returns whether name is a valid Node name: a lowercase RFC 1123 subdomain. */
+bool config_node_name_valid(const char *name);
+
 /* Fills cfg with the built-in defaults. The node name is left empty. */
 void config_init_defaults(struct nodecond_config *cfg);
 

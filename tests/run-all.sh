@@ -17,6 +17,7 @@ run_suite() {
 }
 
 run_suite "unit tests" make --no-print-directory BUILD="$build" test-unit
+run_suite "unit tests under AddressSanitizer and UBSan" make --no-print-directory asan
 if [ -x "$here/kernel/run.sh" ]; then
 	run_suite "kernel tests" "$here/kernel/run.sh" "$build/nodecond"
 fi

@@ -19,5 +19,5 @@ for bin in "$@"; do
 	failed=$((failed + bad))
 done
 [ "$passed" -lt 0 ] && passed=0
-echo "unit: $passed passed, $failed failed"
+echo "${SUITE:-unit}: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

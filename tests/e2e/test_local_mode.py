@@ -159,7 +159,7 @@ def test_pid_pressure(workdir):
             children.append(subprocess.Popen(["sleep", "120"]))
             if i == 150:
                 crossed_at = time.monotonic()
-        took = agent.wait_status("PIDPressure", "True", VISIBLE_WITHIN_S)
+        agent.wait_status("PIDPressure", "True", VISIBLE_WITHIN_S)
         delay = time.monotonic() - crossed_at
         print(f"  PIDPressure True at most {delay:.2f}s after the threshold was crossed")
         assert delay <= VISIBLE_WITHIN_S, f"PIDPressure became True {delay:.2f}s after the crossing"
@@ -248,6 +248,163 @@ def test_without_bpf_permission(workdir):
         agent.stop()
 
 
+def raw_request(sock_path, data, read=True):
+    """Sends raw bytes on the socket and returns what the agent answered."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(sock_path)
+        sock.sendall(data)
+        if not read:
+            return b""
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_socket_requests(workdir):
+    """Every read endpoint answers; bad requests get a 4xx and leave the agent serving."""
+    agent = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        agent.wait_ready()
+        mode = os.stat(agent.socket).st_mode & 0o777
+        assert mode == 0o660, f"socket mode is {oct(mode)}, expected 0o660"
+
+        for path in ("/v1/status", "/v1/conditions", "/v1/signals", "/v1/events"):
+            data = get_json(agent.socket, path)
+            assert isinstance(data, dict), path
+        status = get_json(agent.socket, "/v1/status")
+        assert status["nodeName"] == "e2e-node"
+        assert status["mode"] == "local"
+        kinds = {c["kind"] for c in status["conditions"]}
+        assert kinds == {"MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable", "NotReady"}, kinds
+        for c in status["conditions"]:
+            assert c["lastTransitionTime"].endswith("Z"), c
+        names = {s["name"] for s in status["signals"]}
+        for name in ("memory.available", "memory.stall", "pid.available", "nodefs.available",
+                     "nodefs.inodesFree", "net.routeLinks", "net.defaultRoute"):
+            assert name in names, name
+        assert get(agent.socket, "/healthz") == (200, "ok\n")
+
+        status_code, body = get(agent.socket, "/v1/nothing")
+        assert status_code == 404 and json.loads(body)["reason"] == "NotFound", (status_code, body)
+
+        conn = UnixHTTPConnection(agent.socket)
+        conn.request("DELETE", "/v1/status")
+        resp = conn.getresponse()
+        assert resp.status == 405, resp.status
+        conn.close()
+
+        conn = UnixHTTPConnection(agent.socket)
+        conn.request("POST", "/v1/status", body=b"x" * (200 * 1024))
+        resp = conn.getresponse()
+        assert resp.status == 413, resp.status
+        conn.close()
+
+        answer = raw_request(agent.socket, b"this is not HTTP\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+
+        # A client that connects and never sends must not block others.
+        idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        idle.connect(agent.socket)
+        idle.sendall(b"GET /v1/status HTTP/1.1\r\n")
+        assert get_json(agent.socket, "/v1/conditions")["conditions"]
+        idle.close()
+        assert agent.proc.poll() is None, "agent exited"
+    finally:
+        assert agent.stop() == 0, "agent did not exit cleanly on SIGTERM"
+    assert not os.path.exists(agent.socket), "socket file left behind after SIGTERM"
+
+
+def test_socket_file_stale_and_live(workdir):
+    sock_path = os.path.join(workdir, "nodecond.sock")
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(sock_path)
+    stale.close()  # bound but never listening: what a crashed agent leaves
+    agent = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        agent.wait_ready()
+        assert "removing stale socket" in agent.read_log()
+
+        result = subprocess.run([NODECOND, "run", "--config", agent.config, "--socket", agent.socket],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == 1, result
+        assert "in use by a running agent" in result.stderr, result.stderr
+        assert get(agent.socket, "/healthz")[0] == 200, "the first agent stopped serving"
+    finally:
+        agent.stop()
+
+
+def test_invalid_config_exit_code(workdir):
+    config = os.path.join(workdir, "bad.yaml")
+    with open(config, "w") as f:
+        f.write("conditions:\n  MemoryPressure:\n    thresholds:\n      - expression: memory.available<10 Mi\n")
+    result = subprocess.run([NODECOND, "run", "--config", config, "--socket", os.path.join(workdir, "s.sock")],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2, result
+    assert "conditions.MemoryPressure.thresholds[0].expression" in result.stderr, result.stderr
+    assert "10 Mi" in result.stderr, result.stderr
+    assert not os.path.exists(os.path.join(workdir, "s.sock"))
+
+    result = subprocess.run([NODECOND, "run", "--bogus"], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2, result
+    result = subprocess.run([NODECOND, "status", "--socket", os.path.join(workdir, "none.sock")],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1, result
+    assert "no agent answered" in result.stderr, result.stderr
+
+
+def test_reload_keeps_old_config_when_invalid(workdir):
+    conditions = """  PIDPressure:
+    thresholds:
+      - expression: pid.available<1
+"""
+    agent = Agent(workdir, base_config(workdir, workdir, conditions))
+    try:
+        agent.wait_ready()
+        agent.wait_status("PIDPressure", "False", 5)
+        with open(agent.config, "w") as f:
+            f.write(base_config(workdir, workdir, "  PIDPressure:\n    thresholds:\n      - expression: pid.available<\n"))
+        agent.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert "keeping the running configuration" in agent.read_log(), agent.read_log()
+        assert agent.proc.poll() is None
+
+        # A valid reload takes effect: a limit above the capacity makes PIDPressure True.
+        with open(agent.config, "w") as f:
+            f.write(base_config(workdir, workdir,
+                                "  PIDPressure:\n    thresholds:\n      - expression: pid.available<100%\n"))
+        agent.proc.send_signal(signal.SIGHUP)
+        agent.wait_status("PIDPressure", "True", VISIBLE_WITHIN_S)
+    finally:
+        agent.stop()
+
+
+def test_restart_keeps_transition_time(workdir):
+    agent = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        agent.wait_ready()
+        before = {c["kind"]: c["lastTransitionTime"] for c in get_json(agent.socket, "/v1/conditions")["conditions"]}
+    finally:
+        agent.stop()
+    time.sleep(1.1)  # transition times have a resolution of one second
+    agent = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        agent.wait_ready()
+        after = {c["kind"]: c["lastTransitionTime"] for c in get_json(agent.socket, "/v1/conditions")["conditions"]}
+        assert before == after, (before, after)
+        events = get_json(agent.socket, "/v1/events")["events"]
+        assert events == [], f"a restart with unchanged statuses made transitions: {events}"
+    finally:
+        agent.stop()
+
+
 class SkipTest(Exception):
     pass
 
@@ -258,7 +415,9 @@ def main():
         print("usage: test_local_mode.py BUILD/nodecond", file=sys.stderr)
         return 2
     NODECOND = os.path.abspath(sys.argv[1])
-    tests = [test_pid_pressure, test_disk_pressure, test_without_bpf_permission]
+    tests = [test_pid_pressure, test_disk_pressure, test_without_bpf_permission, test_socket_requests,
+             test_socket_file_stale_and_live, test_invalid_config_exit_code,
+             test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time]
     passed = failed = skipped = 0
     if os.geteuid() != 0:
         print(f"e2e: skipped {len(tests)} tests: they need root (tmpfs mounts, BPF)")
