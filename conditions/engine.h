@@ -46,6 +46,10 @@ struct threshold_state {
 	int64_t window_counts[64];
 	size_t window_head;
 	size_t window_len;
+	bool holding;                 /* the raw comparison holds since met_since_ms */
+	bool has_limit;               /* limit is valid */
+	int64_t limit;                /* integer limit from threshold_limit(), signal's unit */
+	char reason[SIGNAL_REASON_MAX]; /* why the last tick had no result; empty when it had one */
 };
 
 struct condition_state {
@@ -54,6 +58,8 @@ struct condition_state {
 	bool adopted;                 /* condition came from the Node or state file */
 	int64_t last_met_ms;          /* last tick at which any threshold was met */
 	struct threshold_state thresholds[CONDITION_THRESHOLDS_MAX];
+	bool active;                  /* a threshold was met within the transition period */
+	char last_met[CONDITION_MESSAGE_MAX / 2]; /* what was met at last_met_ms, for the message */
 };
 
 struct condition_transition {
@@ -66,6 +72,8 @@ struct condition_transition {
 struct condition_engine {
 	struct engine_config config;
 	struct condition_state states[_CONDITION_KIND_MAX];
+	/* per signal: why the last sample was rejected as impossible; empty if it was not */
+	char sample_problems[_SIGNAL_MAX][SIGNAL_REASON_MAX];
 };
 
 void condition_engine_init(struct condition_engine *e, const struct engine_config *cfg);
@@ -111,5 +119,20 @@ size_t condition_engine_update(struct condition_engine *e, const struct signal_s
 
 /* Returns the current condition of a kind, or NULL before its first evaluation. */
 const struct condition *condition_engine_get(const struct condition_engine *e, enum condition_kind kind);
+
+/*
+ * Returns why the last sample of a signal given to condition_engine_update()
+ * was rejected as impossible ("impossible sample: memory.available is
+ * negative (-5)"), or NULL when it was accepted or had no observation.
+ */
+const char *condition_engine_sample_problem(const struct condition_engine *e, enum signal_id id);
+
+/*
+ * Adds a threshold to a rule. Returns 0, -E2BIG when the rule already has
+ * CONDITION_THRESHOLDS_MAX thresholds, or the error of threshold_parse()
+ * with its message in err.
+ */
+int condition_rule_add_threshold(struct condition_rule *rule, const char *expression, int64_t for_ms,
+				 int64_t window_ms, char *err, size_t err_len);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef NODECOND_CONDITIONS_THRESHOLD_H
 #define NODECOND_CONDITIONS_THRESHOLD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,5 +50,21 @@ int threshold_parse(const char *expression, struct threshold *ret, char *err, si
 enum threshold_result threshold_compare(const struct threshold *t,
 					const struct signal_sample *sample,
 					int64_t *ret_observed);
+
+/*
+ * Compares a value in the signal's unit with a threshold, as
+ * threshold_compare() does for a sample. A percentage of capacity is
+ * THRESHOLD_UNAVAILABLE without a positive capacity.
+ */
+enum threshold_result threshold_compare_value(const struct threshold *t, int64_t value, bool has_capacity,
+					      int64_t capacity);
+
+/*
+ * Computes the limit in the signal's unit as an integer that compares with
+ * integer values exactly as the threshold does: rounded up for '<' and down
+ * for '>' (observed < 10.5 holds exactly when observed < 11). Returns 0,
+ * -ENODATA for a percentage without a positive capacity, or -EINVAL.
+ */
+int threshold_limit(const struct threshold *t, bool has_capacity, int64_t capacity, int64_t *ret);
 
 #endif
