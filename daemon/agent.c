@@ -7,12 +7,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/agent.h"
 #include "daemon/log.h"
+#include "daemon/loop.h"
 #include "daemon/server.h"
 #include "daemon/state_file.h"
 #include "daemon/version.h"
@@ -135,15 +135,7 @@ static void tick(struct agent *a)
 
 static int arm_tick_timer(struct agent *a)
 {
-	struct itimerspec its = { 0 };
-	int64_t ms = a->cfg.sample_interval_ms;
-
-	its.it_interval.tv_sec = ms / 1000;
-	its.it_interval.tv_nsec = (ms % 1000) * 1000000;
-	its.it_value = its.it_interval;
-	if (timerfd_settime(a->tick_fd, 0, &its, NULL) < 0)
-		return -errno;
-	return 0;
+	return loop_timer_set(a->tick_source, a->cfg.sample_interval_ms, a->cfg.sample_interval_ms);
 }
 
 static void reload(struct agent *a)
@@ -178,17 +170,23 @@ static void reload(struct agent *a)
 		 a->flags.config_path ? a->flags.config_path : "");
 }
 
-static int handle_signal(struct agent *a)
+static void on_tick(struct loop_source *source, void *userdata)
 {
+	tick(userdata);
+}
+
+static void on_signal(struct loop_source *source, int fd, uint32_t events, void *userdata)
+{
+	struct agent *a = userdata;
 	struct signalfd_siginfo si;
 
-	if (read(a->signal_fd, &si, sizeof(si)) != sizeof(si))
-		return 0;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
 	switch (si.ssi_signo) {
 	case SIGTERM:
 	case SIGINT:
 		log_info("agent: %s received; stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-		a->stopping = true;
+		loop_exit(a->loop, 0);
 		break;
 	case SIGHUP:
 		reload(a);
@@ -196,50 +194,22 @@ static int handle_signal(struct agent *a)
 	default:
 		break;
 	}
-	return 0;
 }
 
-static int epoll_add(int epoll_fd, int fd, void *tag)
+static void on_server(struct loop_source *source, int fd, uint32_t events, void *userdata)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+	struct agent *a = userdata;
 
-	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return -errno;
-	return 0;
+	server_process(a->server);
 }
 
-/* Tags that tell the loop which descriptor woke it. */
-static char tag_tick, tag_signal, tag_server;
-
-static int run_loop(struct agent *a)
+/* libmicrohttpd has timeouts of its own: run it before each wait and sleep no longer than it allows. */
+static int prepare_server(void *userdata)
 {
-	while (!a->stopping) {
-		struct epoll_event events[8];
-		int timeout = server_timeout_ms(a->server);
-		int n, r;
+	struct agent *a = userdata;
 
-		n = epoll_wait(a->epoll_fd, events, 8, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			log_error("agent: epoll_wait failed: %s", strerror(-r));
-			return r;
-		}
-		for (int i = 0; i < n; i++) {
-			if (events[i].data.ptr == &tag_tick) {
-				uint64_t expirations;
-
-				if (read(a->tick_fd, &expirations, sizeof(expirations)) == sizeof(expirations))
-					tick(a);
-			} else if (events[i].data.ptr == &tag_signal) {
-				handle_signal(a);
-			}
-		}
-		/* MHD also has timeouts of its own; run it on every wake-up. */
-		server_process(a->server);
-	}
-	return 0;
+	server_process(a->server);
+	return server_timeout_ms(a->server);
 }
 
 static void usage_run(FILE *out)
@@ -331,23 +301,22 @@ static int setup_loop(struct agent *a, char *err, size_t err_len)
 	/* A CLI client that disconnects mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
 
-	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	a->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (a->epoll_fd < 0 || a->signal_fd < 0 || a->tick_fd < 0) {
-		snprintf(err, err_len, "cannot create the event loop: %s", strerror(errno));
+	if (a->signal_fd < 0) {
+		snprintf(err, err_len, "failed to create the signal descriptor: %s", strerror(errno));
 		return -errno;
 	}
 
-	r = arm_tick_timer(a);
+	r = loop_add_timer(a->loop, a->cfg.sample_interval_ms, a->cfg.sample_interval_ms, on_tick, a,
+			   &a->tick_source);
 	if (r == 0)
-		r = epoll_add(a->epoll_fd, a->tick_fd, &tag_tick);
+		r = loop_add_io(a->loop, a->signal_fd, EPOLLIN, on_signal, a, NULL);
 	if (r == 0)
-		r = epoll_add(a->epoll_fd, a->signal_fd, &tag_signal);
+		r = loop_add_io(a->loop, server_fd(a->server), EPOLLIN, on_server, a, NULL);
 	if (r == 0)
-		r = epoll_add(a->epoll_fd, server_fd(a->server), &tag_server);
+		r = loop_add_prepare(a->loop, prepare_server, a);
 	if (r < 0)
-		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(-r));
+		snprintf(err, err_len, "failed to set up the event loop: %s", strerror(-r));
 	return r;
 }
 
@@ -362,7 +331,7 @@ int agent_main(int argc, char **argv)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return 1;
-	a->epoll_fd = a->signal_fd = a->tick_fd = -1;
+	a->signal_fd = -1;
 
 	r = parse_run_flags(a, argc, argv);
 	if (r != 0) {
@@ -405,6 +374,11 @@ int agent_main(int argc, char **argv)
 		goto out;
 	}
 
+	r = loop_new(&a->loop);
+	if (r < 0) {
+		log_error("agent: failed to create the event loop: %s", strerror(-r));
+		goto out;
+	}
 	r = setup_loop(a, err, sizeof(err));
 	if (r < 0) {
 		log_error("agent: %s", err);
@@ -413,20 +387,19 @@ int agent_main(int argc, char **argv)
 
 	log_info("socket: serving on %s", a->cfg.socket_path);
 	tick(a);
-	r = run_loop(a);
-	if (r == 0)
+	r = loop_run(a->loop);
+	if (r < 0)
+		log_error("agent: the event loop failed: %s", strerror(-r));
+	else
 		exit_code = 0;
 	save_state(a);
 
 out:
 	server_free(a->server);
 	sampler_free(a->sampler);
-	if (a->tick_fd >= 0)
-		close(a->tick_fd);
+	loop_free(a->loop);
 	if (a->signal_fd >= 0)
 		close(a->signal_fd);
-	if (a->epoll_fd >= 0)
-		close(a->epoll_fd);
 	log_info("agent: stopped");
 	free(a);
 	return exit_code;

@@ -22,6 +22,8 @@ struct agent_event {
 	struct condition_transition transition;
 };
 
+struct loop;
+struct loop_source;
 struct server;
 
 struct agent {
@@ -47,10 +49,9 @@ struct agent {
 	int64_t wall_at_start_ms;
 	uint64_t mono_at_start_ns;
 
-	int epoll_fd;
-	int tick_fd;
+	struct loop *loop;
+	struct loop_source *tick_source;
 	int signal_fd;
-	bool stopping;
 };
 
 /* Parses the flags of `nodecond run` and runs the agent until SIGTERM; returns the exit code. */
