@@ -34,14 +34,15 @@ static const struct {
 	[CONDITION_NETWORK_UNAVAILABLE] = { "KernelNetworkUnavailable", "KernelNetworkAvailable" },
 };
 
-/* A message under construction; appends are cut at the buffer's end. */
+/* A message under construction. Appends are cut at the end of the buffer. */
 struct text {
 	char *buf;
 	size_t len;
 	size_t used;
 };
 
-__attribute__((format(printf, 2, 3)))
+static void text_append(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void text_append(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -58,8 +59,8 @@ static void text_append(struct text *t, const char *fmt, ...)
 		t->used += (size_t)n < t->len - t->used ? (size_t)n : t->len - t->used - 1;
 }
 
-int condition_rule_add_threshold(struct condition_rule *rule, const char *expression, int64_t for_ms,
-				 int64_t window_ms, char *err, size_t err_len)
+int condition_rule_add_threshold(struct condition_rule *rule, const char *expression,
+				 int64_t for_ms, int64_t window_ms, char *err, size_t err_len)
 {
 	struct threshold t;
 	int r;
@@ -77,14 +78,17 @@ int condition_rule_add_threshold(struct condition_rule *rule, const char *expres
 
 	if (for_ms < 0 || window_ms < 0) {
 		if (err)
-			snprintf(err, err_len, "threshold \"%s\": for and window must not be negative", expression);
+			snprintf(err, err_len,
+				 "threshold \"%s\": for and window must not be negative",
+				 expression);
 		return -EINVAL;
 	}
 	if (window_ms > 0 && !signal_info_get(t.signal)->counter_like) {
 		if (err)
-			snprintf(err, err_len,
-				 "threshold \"%s\": window counts events, so it applies only to rates, counts and stalls",
-				 expression);
+			snprintf(
+				err, err_len,
+				"threshold \"%s\": window counts events, so it applies only to rates, counts and stalls",
+				expression);
 		return -EINVAL;
 	}
 
@@ -94,47 +98,55 @@ int condition_rule_add_threshold(struct condition_rule *rule, const char *expres
 	return 0;
 }
 
-static void rule_init(struct condition_rule *rule, const char *type, bool enabled)
-{
-	*rule = (struct condition_rule){
-		.enabled = enabled,
-		.transition_period_ms = 5 * 60 * 1000,
-	};
-	snprintf(rule->type, sizeof(rule->type), "%s", type);
-}
+/* The companion profile's thresholds, as listed in docs/conditions.md. */
+static const struct {
+	enum condition_kind kind;
+	const char *expression;
+	int64_t for_ms;
+	int64_t window_ms;
+} default_thresholds[] = {
+	{ CONDITION_MEMORY_PRESSURE, "memory.available<100Mi", 0, 0 },
+	{ CONDITION_MEMORY_PRESSURE, "memory.stall>40", 10000, 0 },
+	{ CONDITION_MEMORY_PRESSURE, "memory.oomKills>0", 0, 60000 },
+	{ CONDITION_DISK_PRESSURE, "nodefs.available<10%", 0, 0 },
+	{ CONDITION_DISK_PRESSURE, "nodefs.inodesFree<5%", 0, 0 },
+	{ CONDITION_DISK_PRESSURE, "imagefs.available<15%", 0, 0 },
+	{ CONDITION_DISK_PRESSURE, "imagefs.inodesFree<5%", 0, 0 },
+	{ CONDITION_DISK_PRESSURE, "disk.latency>2000", 30000, 0 },
+	{ CONDITION_PID_PRESSURE, "pid.available<5%", 0, 0 },
+	{ CONDITION_NETWORK_UNAVAILABLE, "net.defaultRoute<1", 0, 0 },
+	{ CONDITION_NETWORK_UNAVAILABLE, "net.routeLinks<1", 0, 0 },
+	{ CONDITION_NOT_READY, "kubelet.healthy<1", 10000, 0 },
+	{ CONDITION_NOT_READY, "runtime.healthy<1", 10000, 0 },
+};
+
+static const char *const default_types[_CONDITION_KIND_MAX] = {
+	[CONDITION_MEMORY_PRESSURE] = "KernelMemoryPressure",
+	[CONDITION_DISK_PRESSURE] = "KernelDiskPressure",
+	[CONDITION_PID_PRESSURE] = "KernelPIDPressure",
+	[CONDITION_NETWORK_UNAVAILABLE] = "KernelNetworkUnavailable",
+	[CONDITION_NOT_READY] = "KernelReady",
+	[CONDITION_UNREACHABLE] = "KernelReady",
+};
 
 void engine_config_init_defaults(struct engine_config *cfg)
 {
-	struct condition_rule *rules = cfg->rules;
-
 	*cfg = (struct engine_config){ .missed_samples_before_unknown = 5 };
 
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		struct condition_rule *rule = &cfg->rules[k];
+
+		/* Only the controller sets Unreachable, from the Leases it watches. */
+		rule->enabled = k != CONDITION_UNREACHABLE;
+		rule->transition_period_ms = 5 * 60 * 1000;
+		snprintf(rule->type, sizeof(rule->type), "%s", default_types[k]);
+	}
+
 	/* The expressions are constants that parse, so the results need no check. */
-	rule_init(&rules[CONDITION_MEMORY_PRESSURE], "KernelMemoryPressure", true);
-	condition_rule_add_threshold(&rules[CONDITION_MEMORY_PRESSURE], "memory.available<100Mi", 0, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_MEMORY_PRESSURE], "memory.stall>40", 10000, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_MEMORY_PRESSURE], "memory.oomKills>0", 0, 60000, NULL, 0);
-
-	rule_init(&rules[CONDITION_DISK_PRESSURE], "KernelDiskPressure", true);
-	condition_rule_add_threshold(&rules[CONDITION_DISK_PRESSURE], "nodefs.available<10%", 0, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_DISK_PRESSURE], "nodefs.inodesFree<5%", 0, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_DISK_PRESSURE], "imagefs.available<15%", 0, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_DISK_PRESSURE], "imagefs.inodesFree<5%", 0, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_DISK_PRESSURE], "disk.latency>2000", 30000, 0, NULL, 0);
-
-	rule_init(&rules[CONDITION_PID_PRESSURE], "KernelPIDPressure", true);
-	condition_rule_add_threshold(&rules[CONDITION_PID_PRESSURE], "pid.available<5%", 0, 0, NULL, 0);
-
-	rule_init(&rules[CONDITION_NETWORK_UNAVAILABLE], "KernelNetworkUnavailable", true);
-	condition_rule_add_threshold(&rules[CONDITION_NETWORK_UNAVAILABLE], "net.defaultRoute<1", 0, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_NETWORK_UNAVAILABLE], "net.routeLinks<1", 0, 0, NULL, 0);
-
-	rule_init(&rules[CONDITION_NOT_READY], "KernelReady", true);
-	condition_rule_add_threshold(&rules[CONDITION_NOT_READY], "kubelet.healthy<1", 10000, 0, NULL, 0);
-	condition_rule_add_threshold(&rules[CONDITION_NOT_READY], "runtime.healthy<1", 10000, 0, NULL, 0);
-
-	/* Only the controller sets Unreachable, from the Leases it watches. */
-	rule_init(&rules[CONDITION_UNREACHABLE], "KernelReady", false);
+	for (size_t i = 0; i < sizeof(default_thresholds) / sizeof(default_thresholds[0]); i++)
+		condition_rule_add_threshold(
+			&cfg->rules[default_thresholds[i].kind], default_thresholds[i].expression,
+			default_thresholds[i].for_ms, default_thresholds[i].window_ms, NULL, 0);
 }
 
 static void threshold_state_reset(struct threshold_state *ts)
@@ -161,7 +173,8 @@ void condition_engine_init(struct condition_engine *e, const struct engine_confi
 static bool threshold_equal(const struct threshold *a, const struct threshold *b)
 {
 	return a->signal == b->signal && a->op == b->op && a->limit.milli == b->limit.milli &&
-	       a->limit.percent == b->limit.percent && a->for_ms == b->for_ms && a->window_ms == b->window_ms;
+	       a->limit.percent == b->limit.percent && a->for_ms == b->for_ms &&
+	       a->window_ms == b->window_ms;
 }
 
 void condition_engine_reconfigure(struct condition_engine *e, const struct engine_config *cfg)
@@ -175,7 +188,7 @@ void condition_engine_reconfigure(struct condition_engine *e, const struct engin
 			continue;
 		}
 
-		/* A threshold that changed starts over; the others keep their history. */
+		/* A threshold that changed starts over, and the others keep their history. */
 		for (size_t i = 0; i < CONDITION_THRESHOLDS_MAX; i++)
 			if (i >= old->n_thresholds || i >= new->n_thresholds ||
 			    !threshold_equal(&old->thresholds[i], &new->thresholds[i]))
@@ -191,7 +204,8 @@ void condition_engine_adopt(struct condition_engine *e, const struct condition *
 			const struct condition_rule *rule = &e->config.rules[k];
 			struct condition_state *cs = &e->states[k];
 
-			if (!rule->enabled || cs->evaluated || strcmp(existing[i].type, rule->type) != 0)
+			if (!rule->enabled || cs->evaluated ||
+			    strcmp(existing[i].type, rule->type) != 0)
 				continue;
 			cs->condition = existing[i];
 			cs->adopted = true;
@@ -212,8 +226,8 @@ static void window_expire(struct threshold_state *ts, int64_t now_ms, int64_t wi
  * window / (WINDOW_SLOTS - 1) share an entry stamped with the later tick,
  * so the ring never overflows.
  * NOTE: with ticks closer together than that slice, an event can stay in
- * the window up to one slice longer than the window (one slice is under a
- * second for windows up to 63 s).
+ * the window up to one slice longer than the window (at most one second
+ * for windows up to 63 s).
  */
 static void window_add(struct threshold_state *ts, int64_t now_ms, int64_t count, int64_t window_ms)
 {
@@ -225,9 +239,12 @@ static void window_add(struct threshold_state *ts, int64_t now_ms, int64_t count
 		return;
 
 	if (ts->window_len > 0) {
+		/* The ring fills only if the clock went backwards. */
 		newest = (ts->window_head + ts->window_len - 1) % WINDOW_SLOTS;
-		if (ts->window_times_ms[newest] / slice == now_ms / slice) {
-			if (__builtin_add_overflow(ts->window_counts[newest], count, &ts->window_counts[newest]))
+		if (ts->window_times_ms[newest] / slice == now_ms / slice ||
+		    ts->window_len == WINDOW_SLOTS) {
+			if (__builtin_add_overflow(ts->window_counts[newest], count,
+						   &ts->window_counts[newest]))
 				ts->window_counts[newest] = INT64_MAX;
 			ts->window_times_ms[newest] = now_ms;
 			return;
@@ -251,11 +268,11 @@ static int64_t window_sum(const struct threshold_state *ts)
 
 /* Keeps the last result for up to max_missed ticks, then gives up on it. */
 static enum threshold_result threshold_state_miss(struct threshold_state *ts, unsigned max_missed,
-						  const char *why)
+						  const char *missing_reason)
 {
 	if (ts->missed < UINT32_MAX)
 		ts->missed++;
-	snprintf(ts->reason, sizeof(ts->reason), "%s", why);
+	snprintf(ts->reason, sizeof(ts->reason), "%s", missing_reason);
 
 	if (ts->missed > max_missed) {
 		ts->last = THRESHOLD_UNAVAILABLE;
@@ -267,16 +284,19 @@ static enum threshold_result threshold_state_miss(struct threshold_state *ts, un
 
 /*
  * Brings one threshold up to date with the tick's sample. usable is false
- * for a sample without observation or an impossible one, and why says why.
+ * for a sample without observation or an impossible one, and
+ * missing_reason then explains it.
  */
-static enum threshold_result threshold_state_update(struct threshold_state *ts, const struct threshold *t,
-						    const struct signal_sample *s, bool usable, const char *why,
-						    unsigned max_missed, int64_t now_ms)
+static enum threshold_result threshold_state_update(struct threshold_state *ts,
+						    const struct threshold *t,
+						    const struct signal_sample *s, bool usable,
+						    const char *missing_reason, unsigned max_missed,
+						    int64_t now_ms)
 {
 	enum threshold_result raw;
 
 	if (!usable)
-		return threshold_state_miss(ts, max_missed, why);
+		return threshold_state_miss(ts, max_missed, missing_reason);
 
 	ts->missed = 0;
 	ts->reason[0] = '\0';
@@ -292,8 +312,9 @@ static enum threshold_result threshold_state_update(struct threshold_state *ts, 
 
 	if (raw == THRESHOLD_UNAVAILABLE) {
 		snprintf(ts->reason, sizeof(ts->reason), "%s",
-			 s->has_capacity ? "capacity is zero, so a percentage cannot apply" :
-					   "the sample has no capacity, so a percentage cannot apply");
+			 s->has_capacity
+				 ? "capacity is zero, so a percentage cannot apply"
+				 : "the sample has no capacity, so a percentage cannot apply");
 		ts->holding = false;
 		ts->met_since_ms = 0;
 		ts->last = THRESHOLD_UNAVAILABLE;
@@ -319,13 +340,13 @@ static enum threshold_result threshold_state_update(struct threshold_state *ts, 
 struct tick {
 	const struct signal_sample *samples;
 	const bool *usable;
-	const char *const *why;
+	const char *const *missing_reasons;
 	const struct readiness_context *ready;
 	unsigned max_missed;
 	int64_t now_ms;
 };
 
-/* What a kind's thresholds gave in one tick. */
+/* Results of a kind's thresholds in one tick. */
 struct kind_result {
 	size_t n_considered;
 	size_t n_met;
@@ -341,7 +362,8 @@ static bool threshold_needs_kubelet(const struct threshold *t)
 }
 
 static void kind_evaluate_thresholds(struct condition_state *cs, const struct condition_rule *rule,
-				     enum condition_kind kind, const struct tick *tick, struct kind_result *kr)
+				     enum condition_kind kind, const struct tick *tick,
+				     struct kind_result *kr)
 {
 	*kr = (struct kind_result){ .first_met_signal = _SIGNAL_INVALID };
 
@@ -350,14 +372,16 @@ static void kind_evaluate_thresholds(struct condition_state *cs, const struct co
 		struct threshold_state *ts = &cs->thresholds[i];
 		enum threshold_result r;
 
-		if (kind == CONDITION_NOT_READY && !tick->ready->kubelet_expected && threshold_needs_kubelet(t)) {
+		if (kind == CONDITION_NOT_READY && !tick->ready->kubelet_expected &&
+		    threshold_needs_kubelet(t)) {
 			threshold_state_reset(ts);
 			kr->skipped[i] = true;
 			continue;
 		}
 
-		r = threshold_state_update(ts, t, &tick->samples[t->signal], tick->usable[t->signal],
-					   tick->why[t->signal], tick->max_missed, tick->now_ms);
+		r = threshold_state_update(
+			ts, t, &tick->samples[t->signal], tick->usable[t->signal],
+			tick->missing_reasons[t->signal], tick->max_missed, tick->now_ms);
 		kr->results[i] = r;
 		kr->n_considered++;
 		if (r != THRESHOLD_UNAVAILABLE)
@@ -372,7 +396,7 @@ static void value_format(enum signal_id id, int64_t value, char *buf, size_t len
 	signal_value_format(signal_info_get(id)->unit, value, buf, len);
 }
 
-/* Appends "<expression>[ for 10s][ over 60s]" */
+/* Appends "<expression>[ for 10s][ over 60s]". */
 static void text_append_expression(struct text *m, const struct threshold *t)
 {
 	char d[32];
@@ -388,7 +412,8 @@ static void text_append_expression(struct text *m, const struct threshold *t)
 	}
 }
 
-static void text_append_observation(struct text *m, const struct threshold *t, const struct threshold_state *ts)
+static void text_append_observation(struct text *m, const struct threshold *t,
+				    const struct threshold_state *ts)
 {
 	char observed[48], limit[48];
 
@@ -437,7 +462,8 @@ static void text_append_thresholds(struct text *m, const struct condition_state 
 }
 
 static void text_append_unknown(struct text *m, const struct condition_state *cs,
-				const struct condition_rule *rule, const struct kind_result *kr, int64_t now_ms)
+				const struct condition_rule *rule, const struct kind_result *kr,
+				int64_t now_ms)
 {
 	if (kr->n_considered == kr->n_evaluable)
 		return;
@@ -460,7 +486,7 @@ static void kind_update_activity(struct condition_state *cs, const struct condit
 
 /*
  * Writes the message of an active kind: the thresholds met now, or, while
- * the transition period holds the status, what was last met and when.
+ * the transition period keeps the status, what was last met and when.
  */
 static void kind_message_active(struct condition_state *cs, const struct condition_rule *rule,
 				const struct kind_result *kr, int64_t now_ms, struct text *m)
@@ -474,8 +500,10 @@ static void kind_message_active(struct condition_state *cs, const struct conditi
 	} else {
 		duration_format(now_ms - cs->last_met_ms, ago, sizeof(ago));
 		duration_format(rule->transition_period_ms, period, sizeof(period));
-		text_append(m, "no threshold met for %s; holding until none is met for %s (transition period)",
-			    ago, period);
+		text_append(
+			m,
+			"no threshold met for %s; holding until none is met for %s (transition period)",
+			ago, period);
 		if (cs->last_met[0])
 			text_append(m, "; last met: %s", cs->last_met);
 	}
@@ -514,7 +542,8 @@ static const char *not_ready_reason(const struct condition_state *cs, const stru
 
 /* Derives the Ready kind's published status: True when no threshold is met. */
 static void kind_derive_ready(struct condition_state *cs, const struct condition_rule *rule,
-			      const struct kind_result *kr, const struct tick *tick, struct condition *c)
+			      const struct kind_result *kr, const struct tick *tick,
+			      struct condition *c)
 {
 	struct text m = { c->message, sizeof(c->message), 0 };
 	const char *reason;
@@ -522,12 +551,15 @@ static void kind_derive_ready(struct condition_state *cs, const struct condition
 	if (!tick->ready->samplers_running) {
 		c->status = CONDITION_STATUS_FALSE;
 		reason = REASON_SAMPLERS_FAILED;
-		text_append(&m, "the agent's samplers are not running, so node health cannot be measured");
+		text_append(
+			&m,
+			"the agent's samplers are not running, so node health cannot be measured");
 	} else if (cs->active) {
 		c->status = CONDITION_STATUS_FALSE;
 		reason = not_ready_reason(cs, kr);
 		kind_message_active(cs, rule, kr, tick->now_ms, &m);
-	} else if (!tick->ready->kubelet_expected && (kr->n_considered == 0 || kr->n_evaluable > 0)) {
+	} else if (!tick->ready->kubelet_expected &&
+		   (kr->n_considered == 0 || kr->n_evaluable > 0)) {
 		c->status = CONDITION_STATUS_TRUE;
 		reason = REASON_NO_KUBELET_EXPECTED;
 		text_append(&m, "no kubelet is expected on this host and the samplers are running");
@@ -549,8 +581,8 @@ static void kind_derive_ready(struct condition_state *cs, const struct condition
 
 /* Derives a pressure kind's status: True under pressure. */
 static void kind_derive_pressure(struct condition_state *cs, const struct condition_rule *rule,
-				 enum condition_kind kind, const struct kind_result *kr, int64_t now_ms,
-				 struct condition *c)
+				 enum condition_kind kind, const struct kind_result *kr,
+				 int64_t now_ms, struct condition *c)
 {
 	struct text m = { c->message, sizeof(c->message), 0 };
 	const char *reason;
@@ -573,11 +605,12 @@ static void kind_derive_pressure(struct condition_state *cs, const struct condit
 
 /*
  * An adopted condition that was under pressure (or not ready) when the
- * agent stopped counts as met at the first evaluation, so the transition
- * period holds it and a restart does not flap it while "for" durations
- * build up again.
+ * agent stopped counts as met at the first evaluation. The transition period
+ * then keeps it, so a restart does not flap it while "for" durations build
+ * up again.
  */
-static void kind_resume_adopted(struct condition_state *cs, enum condition_kind kind, int64_t now_ms)
+static void kind_resume_adopted(struct condition_state *cs, enum condition_kind kind,
+				int64_t now_ms)
 {
 	char reason[CONDITION_REASON_MAX];
 	bool was_active;
@@ -600,9 +633,9 @@ static void kind_resume_adopted(struct condition_state *cs, enum condition_kind 
 		 condition_status_name(cs->condition.status));
 }
 
-/* Evaluates one kind; returns true and fills tr on a status change. */
-static bool kind_update(struct condition_engine *e, enum condition_kind kind, const struct tick *tick,
-			struct condition_transition *tr)
+/* Evaluates one kind. Returns true and fills tr when its status changed. */
+static bool kind_update(struct condition_engine *e, enum condition_kind kind,
+			const struct tick *tick, struct condition_transition *tr)
 {
 	const struct condition_rule *rule = &e->config.rules[kind];
 	struct condition_state *cs = &e->states[kind];
@@ -628,27 +661,31 @@ static bool kind_update(struct condition_engine *e, enum condition_kind kind, co
 	changed = !(cs->evaluated || cs->adopted) || from != c.status;
 
 	c.last_heartbeat_ms = tick->now_ms;
-	c.last_transition_ms = changed || cs->condition.last_transition_ms == 0 ? tick->now_ms :
-										  cs->condition.last_transition_ms;
+	c.last_transition_ms = changed || cs->condition.last_transition_ms == 0
+				       ? tick->now_ms
+				       : cs->condition.last_transition_ms;
 	cs->condition = c;
 	cs->evaluated = true;
 
 	if (changed)
-		*tr = (struct condition_transition){ .kind = kind, .from = from, .to = c.status, .condition = c };
+		*tr = (struct condition_transition){
+			.kind = kind, .from = from, .to = c.status, .condition = c
+		};
 	return changed;
 }
 
 size_t condition_engine_update(struct condition_engine *e, const struct signal_sample *samples,
-			       const struct readiness_context *ready, int64_t now_ms, struct condition_transition *out,
-			       size_t max)
+			       const struct readiness_context *ready, int64_t now_ms,
+			       struct condition_transition *out, size_t max)
 {
-	static const struct readiness_context ready_default = { .kubelet_expected = true, .samplers_running = true };
+	static const struct readiness_context ready_default = { .kubelet_expected = true,
+								.samplers_running = true };
 	bool usable[_SIGNAL_MAX];
-	const char *why[_SIGNAL_MAX];
+	const char *missing_reasons[_SIGNAL_MAX];
 	struct tick tick = {
 		.samples = samples,
 		.usable = usable,
-		.why = why,
+		.missing_reasons = missing_reasons,
 		.ready = ready ? ready : &ready_default,
 		.max_missed = e->config.missed_samples_before_unknown,
 		.now_ms = now_ms,
@@ -663,11 +700,11 @@ size_t condition_engine_update(struct condition_engine *e, const struct signal_s
 		usable[i] = s.observed && signal_sample_check(&s, e->sample_problems[i],
 							      sizeof(e->sample_problems[i])) == 0;
 		if (e->sample_problems[i][0])
-			why[i] = e->sample_problems[i];
+			missing_reasons[i] = e->sample_problems[i];
 		else if (!s.observed && samples[i].reason[0])
-			why[i] = samples[i].reason;
+			missing_reasons[i] = samples[i].reason;
 		else
-			why[i] = "no observation";
+			missing_reasons[i] = "no observation";
 	}
 
 	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
@@ -685,7 +722,8 @@ size_t condition_engine_update(struct condition_engine *e, const struct signal_s
 	return n;
 }
 
-const struct condition *condition_engine_get(const struct condition_engine *e, enum condition_kind kind)
+const struct condition *condition_engine_get(const struct condition_engine *e,
+					     enum condition_kind kind)
 {
 	if (kind < 0 || kind >= _CONDITION_KIND_MAX)
 		return NULL;

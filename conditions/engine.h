@@ -46,7 +46,7 @@ struct threshold_state {
 	int64_t window_counts[64];
 	size_t window_head;
 	size_t window_len;
-	bool holding;                 /* the raw comparison holds since met_since_ms */
+	bool holding;                 /* the raw comparison is true since met_since_ms */
 	bool has_limit;               /* limit is valid */
 	int64_t limit;                /* integer limit from threshold_limit(), signal's unit */
 	char reason[SIGNAL_REASON_MAX]; /* why the last tick had no result; empty when it had one */

@@ -31,31 +31,20 @@
 struct decimal {
 	bool negative;
 	__int128 significand;
-	int exponent;   /* value = significand * 10^exponent */
-	bool inexact;   /* nonzero digits were dropped from the significand */
+	int exponent; /* value = significand * 10^exponent */
+	bool inexact; /* nonzero digits were dropped from the significand */
 };
 
 struct suffix {
 	const char *text;
-	int exponent;   /* power of ten */
-	int binary;     /* power of 1024 */
+	int exponent; /* power of ten */
+	int binary;   /* power of 1024 */
 };
 
 static const struct suffix quantity_suffixes[] = {
-	{ "", 0, 0 },
-	{ "m", -3, 0 },
-	{ "k", 3, 0 },
-	{ "M", 6, 0 },
-	{ "G", 9, 0 },
-	{ "T", 12, 0 },
-	{ "P", 15, 0 },
-	{ "E", 18, 0 },
-	{ "Ki", 0, 1 },
-	{ "Mi", 0, 2 },
-	{ "Gi", 0, 3 },
-	{ "Ti", 0, 4 },
-	{ "Pi", 0, 5 },
-	{ "Ei", 0, 6 },
+	{ "", 0, 0 },	{ "m", -3, 0 }, { "k", 3, 0 },	{ "M", 6, 0 },	{ "G", 9, 0 },
+	{ "T", 12, 0 }, { "P", 15, 0 }, { "E", 18, 0 }, { "Ki", 0, 1 }, { "Mi", 0, 2 },
+	{ "Gi", 0, 3 }, { "Ti", 0, 4 }, { "Pi", 0, 5 }, { "Ei", 0, 6 },
 };
 
 static void decimal_push_digit(struct decimal *d, int digit, bool fraction, unsigned *n_digits)
@@ -215,7 +204,9 @@ static int quantity_parse_strict(const char *text, struct quantity *ret)
 	return decimal_to_milli(&d, &ret->milli);
 }
 
-__attribute__((format(printf, 4, 5)))
+static int error_set(int r, char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 static int error_set(int r, char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
@@ -234,6 +225,9 @@ static const char *quantity_suggest(const char *text, char *buf, size_t len)
 {
 	struct quantity q;
 	size_t n = 0;
+
+	if (strlen(text) >= len)
+		return "10Mi";
 
 	for (const char *s = text; *s && n + 1 < len; s++)
 		if (!isspace((unsigned char)*s))
@@ -255,13 +249,15 @@ int quantity_parse(const char *text, struct quantity *ret, char *err, size_t err
 
 	r = quantity_parse_strict(text, ret);
 	if (r == -ERANGE)
-		return error_set(r, err, err_len,
-				 "quantity \"%s\" is out of range: the largest accepted value is 9223372036854775807m (about 8Pi)",
-				 text);
+		return error_set(
+			r, err, err_len,
+			"quantity \"%s\" is out of range: the largest accepted value is 9223372036854775807m (about 8Pi)",
+			text);
 	if (r < 0)
-		return error_set(r, err, err_len,
-				 "invalid quantity \"%s\": expected a Kubernetes quantity such as %s, or a percentage such as 10%%",
-				 text, quantity_suggest(text, hint, sizeof(hint)));
+		return error_set(
+			r, err, err_len,
+			"invalid quantity \"%s\": expected a Kubernetes quantity such as %s, or a percentage such as 10%%",
+			text, quantity_suggest(text, hint, sizeof(hint)));
 	return 0;
 }
 
@@ -330,20 +326,22 @@ struct duration_unit {
 static const struct duration_unit duration_units[] = {
 	{ "ns", 1 },
 	{ "us", 1000 },
-	{ "\u00b5s", 1000 },  /* micro sign */
-	{ "\u03bcs", 1000 },  /* Greek small letter mu */
+	{ "\u00b5s", 1000 }, /* micro sign */
+	{ "\u03bcs", 1000 }, /* Greek small letter mu */
 	{ "ms", 1000000 },
 	{ "s", 1000000000 },
 	{ "m", 60 * (int64_t)1000000000 },
 	{ "h", 3600 * (int64_t)1000000000 },
 };
 
-#define DURATION_HINT "expected a Go duration such as 10s, 1m30s or 300ms (units ns, us, ms, s, m, h)"
+#define DURATION_HINT \
+	"expected a Go duration such as 10s, 1m30s or 300ms (units ns, us, ms, s, m, h)"
 
 static const struct duration_unit *duration_unit_find(const char *s, size_t len)
 {
 	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++)
-		if (strlen(duration_units[i].text) == len && strncmp(duration_units[i].text, s, len) == 0)
+		if (strlen(duration_units[i].text) == len &&
+		    strncmp(duration_units[i].text, s, len) == 0)
 			return &duration_units[i];
 	return NULL;
 }
@@ -408,7 +406,8 @@ int duration_parse(const char *text, int64_t *ret_ms, char *err, size_t err_len)
 	s = text;
 
 	if (*s == '-')
-		return error_set(-EINVAL, err, err_len, "invalid duration \"%s\": must not be negative", text);
+		return error_set(-EINVAL, err, err_len,
+				 "invalid duration \"%s\": must not be negative", text);
 	if (*s == '+')
 		s++;
 	if (strcmp(s, "0") == 0) {
@@ -416,28 +415,35 @@ int duration_parse(const char *text, int64_t *ret_ms, char *err, size_t err_len)
 		return 0;
 	}
 	if (*s == '\0')
-		return error_set(-EINVAL, err, err_len, "invalid duration \"%s\": %s", text, DURATION_HINT);
+		return error_set(-EINVAL, err, err_len, "invalid duration \"%s\": %s", text,
+				 DURATION_HINT);
 
 	while (*s) {
 		int r = duration_element_parse(&s, &total, &inexact, unit, sizeof(unit));
 
 		if (r == -ERANGE)
-			return error_set(-ERANGE, err, err_len,
-					 "duration \"%s\" is out of range: the maximum is 2562047h47m16.854s", text);
+			return error_set(
+				-ERANGE, err, err_len,
+				"duration \"%s\" is out of range: the maximum is 2562047h47m16.854s",
+				text);
 		if (r == -ENOENT && unit[0] == '\0')
-			return error_set(-EINVAL, err, err_len, "invalid duration \"%s\": missing unit; %s", text,
+			return error_set(-EINVAL, err, err_len,
+					 "invalid duration \"%s\": missing unit; %s", text,
 					 DURATION_HINT);
 		if (r == -ENOENT)
-			return error_set(-EINVAL, err, err_len, "invalid duration \"%s\": unknown unit \"%s\"; %s",
-					 text, unit, DURATION_HINT);
+			return error_set(-EINVAL, err, err_len,
+					 "invalid duration \"%s\": unknown unit \"%s\"; %s", text,
+					 unit, DURATION_HINT);
 		if (r < 0)
-			return error_set(-EINVAL, err, err_len, "invalid duration \"%s\": %s", text, DURATION_HINT);
+			return error_set(-EINVAL, err, err_len, "invalid duration \"%s\": %s", text,
+					 DURATION_HINT);
 	}
 
 	if (inexact || total % 1000000 != 0)
-		return error_set(-EINVAL, err, err_len,
-				 "invalid duration \"%s\": nodecond counts time in whole milliseconds; use a multiple of 1ms",
-				 text);
+		return error_set(
+			-EINVAL, err, err_len,
+			"invalid duration \"%s\": nodecond counts time in whole milliseconds; use a multiple of 1ms",
+			text);
 
 	*ret_ms = (int64_t)(total / 1000000);
 	return 0;

@@ -13,7 +13,9 @@
 /*
  * A parsed quantity. milli is the value in thousandths of the base unit
  * ("100Mi" is 104857600000, "100m" is 100), so every quantity whose
- * absolute value is below 2^63 / 1000 (about 8 Pi) is exact. A percentage
+ * absolute value is below 2^63 / 1000 (about 8 Pi) is exact. As in
+ * Kubernetes, a value more precise than a thousandth is rounded up, away
+ * from zero ("0.1m" is 1m). A percentage
  * ("10%", "2.5%") has percent set and milli in thousandths of a percent
  * (10% is 10000).
  */

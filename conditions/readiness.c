@@ -4,7 +4,8 @@
 
 #include "conditions/readiness.h"
 
-const struct condition *readiness_find(const struct condition *conditions, size_t n, const char *type)
+const struct condition *readiness_find(const struct condition *conditions, size_t n,
+				       const char *type)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(conditions[i].type, type) == 0)
@@ -29,8 +30,8 @@ bool readiness_pod_ready(const struct condition *conditions, size_t n)
 	return condition_is_true(conditions, n, "Ready");
 }
 
-bool readiness_pod_available(const struct condition *conditions, size_t n, int64_t min_ready_seconds,
-			     int64_t now_ms)
+bool readiness_pod_available(const struct condition *conditions, size_t n,
+			     int64_t min_ready_seconds, int64_t now_ms)
 {
 	const struct condition *ready = readiness_find(conditions, n, "Ready");
 
@@ -48,7 +49,8 @@ bool readiness_pod_available(const struct condition *conditions, size_t n, int64
 bool readiness_job_finished(const struct condition *conditions, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if ((strcmp(conditions[i].type, "Complete") == 0 || strcmp(conditions[i].type, "Failed") == 0) &&
+		if ((strcmp(conditions[i].type, "Complete") == 0 ||
+		     strcmp(conditions[i].type, "Failed") == 0) &&
 		    conditions[i].status == CONDITION_STATUS_TRUE)
 			return true;
 	return false;

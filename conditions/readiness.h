@@ -17,7 +17,8 @@
  * Returns the first condition of a type in a list, or NULL when the list
  * has none.
  */
-const struct condition *readiness_find(const struct condition *conditions, size_t n, const char *type);
+const struct condition *readiness_find(const struct condition *conditions, size_t n,
+				       const char *type);
 
 /*
  * Tests whether a node is ready: its condition of ready_type ("KernelReady"
@@ -29,13 +30,14 @@ bool readiness_node_ready(const struct condition *conditions, size_t n, const ch
 bool readiness_pod_ready(const struct condition *conditions, size_t n);
 
 /*
- * Tests whether a pod is available as the Deployment and DaemonSet
- * controllers count it: ready, and with min_ready_seconds above zero, ready
- * since strictly before now_ms - min_ready_seconds. A Ready condition
- * without lastTransitionTime never becomes available then.
+ * Tests whether a pod is available in the sense of minReadySeconds
+ * (Deployments, DaemonSets): ready, and with min_ready_seconds above zero,
+ * ready since strictly before now_ms - min_ready_seconds. With
+ * min_ready_seconds above zero, a Ready condition without
+ * lastTransitionTime never makes the pod available.
  */
-bool readiness_pod_available(const struct condition *conditions, size_t n, int64_t min_ready_seconds,
-			     int64_t now_ms);
+bool readiness_pod_available(const struct condition *conditions, size_t n,
+			     int64_t min_ready_seconds, int64_t now_ms);
 
 /*
  * Tests whether a Job has finished: a "Complete" or "Failed" condition is
@@ -46,8 +48,8 @@ bool readiness_job_finished(const struct condition *conditions, size_t n);
 
 /*
  * Computes a resync period in [min_ms, 2 * min_ms) from a uniformly random
- * 64-bit number, as client-go's reflector spreads its resyncs. Returns 0
- * when min_ms is not positive, and at most INT64_MAX.
+ * 64-bit number, so that watchers across a fleet do not re-list at the same
+ * moment. Returns 0 when min_ms is not positive, and at most INT64_MAX.
  */
 int64_t readiness_resync_period(int64_t min_ms, uint64_t random);
 

@@ -33,12 +33,9 @@ static const struct signal_info signal_table[_SIGNAL_MAX] = {
 };
 
 static const char *const signal_unit_names[_SIGNAL_UNIT_MAX] = {
-	[SIGNAL_UNIT_BYTES] = "bytes",
-	[SIGNAL_UNIT_COUNT] = "count",
-	[SIGNAL_UNIT_PERCENT] = "percent",
-	[SIGNAL_UNIT_MILLISECONDS] = "milliseconds",
-	[SIGNAL_UNIT_PER_SECOND] = "per second",
-	[SIGNAL_UNIT_BOOLEAN] = "boolean",
+	[SIGNAL_UNIT_BYTES] = "bytes",		 [SIGNAL_UNIT_COUNT] = "count",
+	[SIGNAL_UNIT_PERCENT] = "percent",	 [SIGNAL_UNIT_MILLISECONDS] = "milliseconds",
+	[SIGNAL_UNIT_PER_SECOND] = "per second", [SIGNAL_UNIT_BOOLEAN] = "boolean",
 };
 
 const struct signal_info *signal_info_get(enum signal_id id)
@@ -102,36 +99,38 @@ int signal_sample_check(const struct signal_sample *s, char *reason, size_t reas
 		return 0;
 
 	if (s->value < 0) {
-		snprintf(reason, reason_len,
-			 "impossible sample: %s is negative (%" PRId64 ")%s", name, s->value,
-			 info->counter_like ? ", a counter went backwards" : "");
+		snprintf(reason, reason_len, "impossible sample: %s is negative (%" PRId64 ")%s",
+			 name, s->value, info->counter_like ? ", a counter went backwards" : "");
 		return -EINVAL;
 	}
 	if (s->has_capacity && s->capacity < 0) {
-		snprintf(reason, reason_len, "impossible sample: %s capacity is negative (%" PRId64 ")",
-			 name, s->capacity);
+		snprintf(reason, reason_len,
+			 "impossible sample: %s capacity is negative (%" PRId64 ")", name,
+			 s->capacity);
 		return -EINVAL;
 	}
 	if (s->has_capacity && s->value > s->capacity) {
 		snprintf(reason, reason_len,
-			 "impossible sample: %s %" PRId64 " is above its capacity %" PRId64,
-			 name, s->value, s->capacity);
+			 "impossible sample: %s %" PRId64 " is above its capacity %" PRId64, name,
+			 s->value, s->capacity);
 		return -EINVAL;
 	}
 	if (s->has_window_min && (s->window_min < 0 || s->window_min > s->value)) {
 		snprintf(reason, reason_len,
-			 "impossible sample: %s minimum in the tick %" PRId64 " is outside [0, %" PRId64 "]",
+			 "impossible sample: %s minimum in the tick %" PRId64
+			 " is outside [0, %" PRId64 "]",
 			 name, s->window_min, s->value);
 		return -EINVAL;
 	}
 	if (info->unit == SIGNAL_UNIT_PERCENT && s->value > 100000) {
-		snprintf(reason, reason_len, "impossible sample: %s %" PRId64 ".%03" PRId64 "%% is above 100%%",
-			 name, s->value / 1000, s->value % 1000);
+		snprintf(reason, reason_len,
+			 "impossible sample: %s %" PRId64 ".%03" PRId64 "%% is above 100%%", name,
+			 s->value / 1000, s->value % 1000);
 		return -EINVAL;
 	}
 	if (info->unit == SIGNAL_UNIT_BOOLEAN && s->value > 1) {
-		snprintf(reason, reason_len, "impossible sample: %s is %" PRId64 ", expected 0 or 1",
-			 name, s->value);
+		snprintf(reason, reason_len,
+			 "impossible sample: %s is %" PRId64 ", expected 0 or 1", name, s->value);
 		return -EINVAL;
 	}
 	return 0;

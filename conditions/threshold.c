@@ -15,7 +15,9 @@
 /* 100% in the thousandths of a percent that quantities and samples use. */
 #define PERCENT_100 100000
 
-__attribute__((format(printf, 5, 6)))
+static int threshold_error(char *err, size_t err_len, const char *expression, const char *hint,
+			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 static int threshold_error(char *err, size_t err_len, const char *expression, const char *hint,
 			   const char *fmt, ...)
 {
@@ -29,8 +31,8 @@ static int threshold_error(char *err, size_t err_len, const char *expression, co
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 
-	snprintf(err, err_len, "invalid threshold \"%s\": %s%s%s", expression, detail, hint ? "; " : "",
-		 hint ? hint : "");
+	snprintf(err, err_len, "invalid threshold \"%s\": %s%s%s", expression, detail,
+		 hint ? "; " : "", hint ? hint : "");
 	return -EINVAL;
 }
 
@@ -52,26 +54,29 @@ static void signal_names_list(char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (int i = 0; i < _SIGNAL_MAX && used < len; i++) {
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", signal_info_get(i)->name);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 signal_info_get(i)->name);
 	}
 }
 
 static int threshold_check_limit(const struct threshold *t, const struct signal_info *info,
-				 const char *expression, char *err, size_t err_len)
+				 const char *expression, const char *limit, char *err,
+				 size_t err_len)
 {
 	if (t->op == THRESHOLD_GREATER && !info->counter_like && info->unit != SIGNAL_UNIT_PERCENT)
-		return threshold_error(err, err_len, expression,
-				       "'>' is only for rates, counts and stalls",
-				       "%s supports only '<', as in %s<%s", info->name, info->name,
-				       strchr(expression, '>') + 1);
+		return threshold_error(
+			err, err_len, expression, "'>' is only for rates, counts and stalls",
+			"%s supports only '<', as in %s<%s", info->name, info->name, limit);
 
 	if (t->limit.percent && !info->has_capacity && info->unit != SIGNAL_UNIT_PERCENT)
 		return threshold_error(err, err_len, expression,
 				       "give an absolute value such as disk.latency>2000",
-				       "%s has no capacity, so a percentage cannot apply to it", info->name);
+				       "%s has no capacity, so a percentage cannot apply to it",
+				       info->name);
 
 	if (t->limit.milli < 0)
-		return threshold_error(err, err_len, expression, NULL, "the limit must not be negative");
+		return threshold_error(err, err_len, expression, NULL,
+				       "the limit must not be negative");
 
 	if ((t->limit.percent || info->unit == SIGNAL_UNIT_PERCENT) && t->limit.milli > PERCENT_100)
 		return threshold_error(err, err_len, expression, NULL,
@@ -95,8 +100,9 @@ int threshold_parse(const char *expression, struct threshold *ret, char *err, si
 
 	op = strpbrk(expression, "<>");
 	if (!op)
-		return threshold_error(err, err_len, expression, NULL,
-				       "expected <signal><operator><quantity> such as memory.available<100Mi, where the operator is '<' or '>'");
+		return threshold_error(
+			err, err_len, expression, NULL,
+			"expected <signal><operator><quantity> such as memory.available<100Mi, where the operator is '<' or '>'");
 
 	trimmed_copy(expression, (size_t)(op - expression), name, sizeof(name));
 	trimmed_copy(op + 1, strlen(op + 1), value, sizeof(value));
@@ -113,7 +119,7 @@ int threshold_parse(const char *expression, struct threshold *ret, char *err, si
 	if (quantity_parse(value, &t.limit, quantity_err, sizeof(quantity_err)) < 0)
 		return threshold_error(err, err_len, expression, NULL, "%s", quantity_err);
 
-	if (threshold_check_limit(&t, info, expression, err, err_len) < 0)
+	if (threshold_check_limit(&t, info, expression, value, err, err_len) < 0)
 		return -EINVAL;
 
 	snprintf(t.expression, sizeof(t.expression), "%s", expression);
@@ -128,8 +134,8 @@ static bool threshold_is_share_of_capacity(const struct threshold *t)
 	return t->limit.percent && info && info->unit != SIGNAL_UNIT_PERCENT;
 }
 
-enum threshold_result threshold_compare_value(const struct threshold *t, int64_t value, bool has_capacity,
-					      int64_t capacity)
+enum threshold_result threshold_compare_value(const struct threshold *t, int64_t value,
+					      bool has_capacity, int64_t capacity)
 {
 	const struct signal_info *info = signal_info_get(t->signal);
 	__int128 observed, limit;
@@ -155,8 +161,8 @@ enum threshold_result threshold_compare_value(const struct threshold *t, int64_t
 	return met ? THRESHOLD_MET : THRESHOLD_NOT_MET;
 }
 
-enum threshold_result threshold_compare(const struct threshold *t, const struct signal_sample *sample,
-					int64_t *ret_observed)
+enum threshold_result threshold_compare(const struct threshold *t,
+					const struct signal_sample *sample, int64_t *ret_observed)
 {
 	int64_t observed;
 

@@ -62,7 +62,7 @@ enum threshold_result threshold_compare_value(const struct threshold *t, int64_t
 /*
  * Computes the limit in the signal's unit as an integer that compares with
  * integer values exactly as the threshold does: rounded up for '<' and down
- * for '>' (observed < 10.5 holds exactly when observed < 11). Returns 0,
+ * for '>' (observed < 10.5 is true exactly when observed < 11). Returns 0,
  * -ENODATA for a percentage without a positive capacity, or -EINVAL.
  */
 int threshold_limit(const struct threshold *t, bool has_capacity, int64_t capacity, int64_t *ret);

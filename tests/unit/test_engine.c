@@ -23,14 +23,15 @@
 /* An arbitrary start, far from zero like a real clock. */
 #define T0 1700000000000LL
 
-static const struct readiness_context kubelet_node = { .kubelet_expected = true, .samplers_running = true };
+static const struct readiness_context kubelet_node = { .kubelet_expected = true,
+						       .samplers_running = true };
 
 /* A node with every default threshold far from being met. */
 static void samples_healthy(struct signal_sample s[_SIGNAL_MAX])
 {
 	static const struct {
 		int64_t value;
-		int64_t capacity;   /* 0: the signal has none */
+		int64_t capacity; /* 0: the signal has none */
 	} healthy[_SIGNAL_MAX] = {
 		[SIGNAL_MEMORY_AVAILABLE] = { 8 * GI, 16 * GI },
 		[SIGNAL_MEMORY_STALL] = { 0, 0 },
@@ -88,8 +89,8 @@ static int fixture_teardown(void **state)
 
 static size_t tick_with(struct fixture *f, const struct readiness_context *ready, int64_t now_ms)
 {
-	f->n_transitions = condition_engine_update(&f->engine, f->samples, ready, now_ms, f->transitions,
-						   ARRAY_SIZE(f->transitions));
+	f->n_transitions = condition_engine_update(&f->engine, f->samples, ready, now_ms,
+						   f->transitions, ARRAY_SIZE(f->transitions));
 	return f->n_transitions;
 }
 
@@ -99,7 +100,8 @@ static size_t tick(struct fixture *f, int64_t now_ms)
 }
 
 /* Returns the transition of a kind in the last tick, or NULL. */
-static const struct condition_transition *transition_of(const struct fixture *f, enum condition_kind kind)
+static const struct condition_transition *transition_of(const struct fixture *f,
+							enum condition_kind kind)
 {
 	for (size_t i = 0; i < f->n_transitions && i < ARRAY_SIZE(f->transitions); i++)
 		if (f->transitions[i].kind == kind)
@@ -141,7 +143,8 @@ static void set_value(struct fixture *f, enum signal_id id, int64_t value)
 static void condition_kind_names(void **state)
 {
 	static const char *const names[_CONDITION_KIND_MAX] = {
-		"MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable", "NotReady", "Unreachable",
+		"MemoryPressure",     "DiskPressure", "PIDPressure",
+		"NetworkUnavailable", "NotReady",     "Unreachable",
 	};
 
 	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
@@ -201,8 +204,8 @@ static const struct default_threshold default_thresholds[] = {
 static void config_defaults_match_design(void **state)
 {
 	static const char *const types[_CONDITION_KIND_MAX] = {
-		"KernelMemoryPressure", "KernelDiskPressure", "KernelPIDPressure",
-		"KernelNetworkUnavailable", "KernelReady", "KernelReady",
+		"KernelMemoryPressure",	    "KernelDiskPressure", "KernelPIDPressure",
+		"KernelNetworkUnavailable", "KernelReady",	  "KernelReady",
 	};
 	struct engine_config cfg;
 	size_t seen[_CONDITION_KIND_MAX] = { 0 };
@@ -233,30 +236,43 @@ static void config_add_threshold_errors(void **state)
 	struct condition_rule rule = { 0 };
 	char err[256];
 
-	assert_int_equal(condition_rule_add_threshold(&rule, "memory.available>1Gi", 0, 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		condition_rule_add_threshold(&rule, "memory.available>1Gi", 0, 0, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "supports only '<'"));
 
-	assert_int_equal(condition_rule_add_threshold(&rule, "memory.stall>40", -1, 0, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "threshold \"memory.stall>40\": for and window must not be negative");
+	assert_int_equal(
+		condition_rule_add_threshold(&rule, "memory.stall>40", -1, 0, err, sizeof(err)),
+		-EINVAL);
+	assert_string_equal(err,
+			    "threshold \"memory.stall>40\": for and window must not be negative");
 
-	assert_int_equal(condition_rule_add_threshold(&rule, "memory.available<1Gi", 0, 60000, err, sizeof(err)),
+	assert_int_equal(condition_rule_add_threshold(&rule, "memory.available<1Gi", 0, 60000, err,
+						      sizeof(err)),
 			 -EINVAL);
-	assert_string_equal(err, "threshold \"memory.available<1Gi\": window counts events, so it applies only "
-				 "to rates, counts and stalls");
+	assert_string_equal(
+		err, "threshold \"memory.available<1Gi\": window counts events, so it applies only "
+		     "to rates, counts and stalls");
 	assert_int_equal(rule.n_thresholds, 0);
 
 	for (int i = 0; i < CONDITION_THRESHOLDS_MAX; i++)
-		assert_int_equal(condition_rule_add_threshold(&rule, "net.drops>100", 0, 0, NULL, 0), 0);
-	assert_int_equal(condition_rule_add_threshold(&rule, "net.drops>100", 0, 0, err, sizeof(err)), -E2BIG);
+		assert_int_equal(
+			condition_rule_add_threshold(&rule, "net.drops>100", 0, 0, NULL, 0), 0);
+	assert_int_equal(
+		condition_rule_add_threshold(&rule, "net.drops>100", 0, 0, err, sizeof(err)),
+		-E2BIG);
 	assert_string_equal(err, "too many thresholds: at most 8 per condition");
-	assert_int_equal(condition_rule_add_threshold(&rule, "net.drops>100", 0, 0, NULL, 0), -E2BIG);
+	assert_int_equal(condition_rule_add_threshold(&rule, "net.drops>100", 0, 0, NULL, 0),
+			 -E2BIG);
 	assert_int_equal(condition_rule_add_threshold(&rule, "x", -1, 0, NULL, 0), -E2BIG);
 
 	rule.n_thresholds = 0;
-	assert_int_equal(condition_rule_add_threshold(&rule, "net.drops>100", 0, -1, NULL, 0), -EINVAL);
+	assert_int_equal(condition_rule_add_threshold(&rule, "net.drops>100", 0, -1, NULL, 0),
+			 -EINVAL);
 	assert_int_equal(condition_rule_add_threshold(&rule, "net.drops>100", 0, 1, NULL, 0), 0);
 	assert_int_equal(condition_rule_add_threshold(&rule, "disk.latency<1", 0, 1, NULL, 0), 0);
-	assert_int_equal(condition_rule_add_threshold(&rule, "pid.available<1", 0, 1, NULL, 0), -EINVAL);
+	assert_int_equal(condition_rule_add_threshold(&rule, "pid.available<1", 0, 1, NULL, 0),
+			 -EINVAL);
 }
 
 /* First evaluation */
@@ -289,11 +305,16 @@ static void engine_first_evaluation(void **state)
 	assert_string_equal(reason_of(f, CONDITION_NETWORK_UNAVAILABLE), "KernelNetworkAvailable");
 	assert_int_equal(status_of(f, CONDITION_NOT_READY), CONDITION_STATUS_TRUE);
 	assert_string_equal(reason_of(f, CONDITION_NOT_READY), "KernelReady");
-	assert_string_equal(condition_engine_get(&f->engine, CONDITION_NOT_READY)->type, "KernelReady");
+	assert_string_equal(condition_engine_get(&f->engine, CONDITION_NOT_READY)->type,
+			    "KernelReady");
 
 	assert_int_equal(tick(f, T0 + SECOND), 0);
-	assert_int_equal(condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms, T0);
-	assert_int_equal(condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_heartbeat_ms, T0 + SECOND);
+	assert_int_equal(
+		condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms,
+		T0);
+	assert_int_equal(
+		condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_heartbeat_ms,
+		T0 + SECOND);
 }
 
 static void engine_messages(void **state)
@@ -314,9 +335,10 @@ static void engine_messages(void **state)
 
 	set_value(f, SIGNAL_MEMORY_AVAILABLE, 8 * GI);
 	tick(f, T0 + 90 * SECOND);
-	assert_string_equal(message_of(f, CONDITION_MEMORY_PRESSURE),
-			    "no threshold met for 1m30s; holding until none is met for 5m0s (transition period); "
-			    "last met: memory.available<100Mi (observed 50Mi, limit 100Mi)");
+	assert_string_equal(
+		message_of(f, CONDITION_MEMORY_PRESSURE),
+		"no threshold met for 1m30s; holding until none is met for 5m0s (transition period); "
+		"last met: memory.available<100Mi (observed 50Mi, limit 100Mi)");
 }
 
 /* Boundaries of one threshold, through the engine */
@@ -336,19 +358,30 @@ static const struct boundary_case boundary_cases[] = {
 	  CONDITION_STATUS_TRUE },
 	{ "available one above", SIGNAL_MEMORY_AVAILABLE, 100 * MI + 1, CONDITION_MEMORY_PRESSURE,
 	  CONDITION_STATUS_FALSE },
-	{ "nodefs at 10%", SIGNAL_NODEFS_AVAILABLE, 10 * GI, CONDITION_DISK_PRESSURE, CONDITION_STATUS_FALSE },
-	{ "nodefs below 10%", SIGNAL_NODEFS_AVAILABLE, 10 * GI - 1, CONDITION_DISK_PRESSURE, CONDITION_STATUS_TRUE },
-	{ "imagefs at 15%", SIGNAL_IMAGEFS_AVAILABLE, 15 * GI, CONDITION_DISK_PRESSURE, CONDITION_STATUS_FALSE },
+	{ "nodefs at 10%", SIGNAL_NODEFS_AVAILABLE, 10 * GI, CONDITION_DISK_PRESSURE,
+	  CONDITION_STATUS_FALSE },
+	{ "nodefs below 10%", SIGNAL_NODEFS_AVAILABLE, 10 * GI - 1, CONDITION_DISK_PRESSURE,
+	  CONDITION_STATUS_TRUE },
+	{ "imagefs at 15%", SIGNAL_IMAGEFS_AVAILABLE, 15 * GI, CONDITION_DISK_PRESSURE,
+	  CONDITION_STATUS_FALSE },
 	{ "imagefs below 15%", SIGNAL_IMAGEFS_AVAILABLE, 15 * GI - 1, CONDITION_DISK_PRESSURE,
 	  CONDITION_STATUS_TRUE },
-	{ "inodes at 5%", SIGNAL_NODEFS_INODES_FREE, 100000, CONDITION_DISK_PRESSURE, CONDITION_STATUS_FALSE },
-	{ "inodes below 5%", SIGNAL_NODEFS_INODES_FREE, 99999, CONDITION_DISK_PRESSURE, CONDITION_STATUS_TRUE },
-	{ "pids at limit", SIGNAL_PID_AVAILABLE, 209716, CONDITION_PID_PRESSURE, CONDITION_STATUS_FALSE },
-	{ "pids below limit", SIGNAL_PID_AVAILABLE, 209715, CONDITION_PID_PRESSURE, CONDITION_STATUS_TRUE },
-	{ "no default route", SIGNAL_NET_DEFAULT_ROUTE, 0, CONDITION_NETWORK_UNAVAILABLE, CONDITION_STATUS_TRUE },
-	{ "no route link", SIGNAL_NET_ROUTE_LINKS, 0, CONDITION_NETWORK_UNAVAILABLE, CONDITION_STATUS_TRUE },
-	{ "two route links", SIGNAL_NET_ROUTE_LINKS, 2, CONDITION_NETWORK_UNAVAILABLE, CONDITION_STATUS_FALSE },
-	{ "one oom kill", SIGNAL_MEMORY_OOM_KILLS, 1, CONDITION_MEMORY_PRESSURE, CONDITION_STATUS_TRUE },
+	{ "inodes at 5%", SIGNAL_NODEFS_INODES_FREE, 100000, CONDITION_DISK_PRESSURE,
+	  CONDITION_STATUS_FALSE },
+	{ "inodes below 5%", SIGNAL_NODEFS_INODES_FREE, 99999, CONDITION_DISK_PRESSURE,
+	  CONDITION_STATUS_TRUE },
+	{ "pids at limit", SIGNAL_PID_AVAILABLE, 209716, CONDITION_PID_PRESSURE,
+	  CONDITION_STATUS_FALSE },
+	{ "pids below limit", SIGNAL_PID_AVAILABLE, 209715, CONDITION_PID_PRESSURE,
+	  CONDITION_STATUS_TRUE },
+	{ "no default route", SIGNAL_NET_DEFAULT_ROUTE, 0, CONDITION_NETWORK_UNAVAILABLE,
+	  CONDITION_STATUS_TRUE },
+	{ "no route link", SIGNAL_NET_ROUTE_LINKS, 0, CONDITION_NETWORK_UNAVAILABLE,
+	  CONDITION_STATUS_TRUE },
+	{ "two route links", SIGNAL_NET_ROUTE_LINKS, 2, CONDITION_NETWORK_UNAVAILABLE,
+	  CONDITION_STATUS_FALSE },
+	{ "one oom kill", SIGNAL_MEMORY_OOM_KILLS, 1, CONDITION_MEMORY_PRESSURE,
+	  CONDITION_STATUS_TRUE },
 };
 
 static void engine_boundaries(void **state)
@@ -361,7 +394,8 @@ static void engine_boundaries(void **state)
 		set_value(f, c->signal, c->value);
 		tick(f, T0);
 		if (status_of(f, c->kind) != c->status)
-			fail_msg("%s: status %s, expected %s", c->name, condition_status_name(status_of(f, c->kind)),
+			fail_msg("%s: status %s, expected %s", c->name,
+				 condition_status_name(status_of(f, c->kind)),
 				 condition_status_name(c->status));
 		fixture_teardown((void **)&f);
 	}
@@ -370,13 +404,13 @@ static void engine_boundaries(void **state)
 /* for: and window: */
 
 struct step {
-	int64_t at_ms;        /* offset from T0 */
+	int64_t at_ms; /* offset from T0 */
 	int64_t value;
 	enum condition_status status;
 };
 
-static void run_steps(const char *name, enum signal_id signal, enum condition_kind kind, const struct step *steps,
-		      size_t n)
+static void run_steps(const char *name, enum signal_id signal, enum condition_kind kind,
+		      const struct step *steps, size_t n)
 {
 	struct fixture *f;
 
@@ -385,8 +419,10 @@ static void run_steps(const char *name, enum signal_id signal, enum condition_ki
 		set_value(f, signal, steps[i].value);
 		tick(f, T0 + steps[i].at_ms);
 		if (status_of(f, kind) != steps[i].status)
-			fail_msg("%s, step %zu at +%lldms: status %s, expected %s", name, i, (long long)steps[i].at_ms,
-				 condition_status_name(status_of(f, kind)), condition_status_name(steps[i].status));
+			fail_msg("%s, step %zu at +%lldms: status %s, expected %s", name, i,
+				 (long long)steps[i].at_ms,
+				 condition_status_name(status_of(f, kind)),
+				 condition_status_name(steps[i].status));
 	}
 	fixture_teardown((void **)&f);
 }
@@ -401,7 +437,7 @@ static void engine_for_duration(void **state)
 	};
 	static const struct step interrupted[] = {
 		{ 0, 41000, CONDITION_STATUS_FALSE },
-		{ 5 * SECOND, 40000, CONDITION_STATUS_FALSE },    /* equal to the limit: not met */
+		{ 5 * SECOND, 40000, CONDITION_STATUS_FALSE }, /* equal to the limit: not met */
 		{ 6 * SECOND, 41000, CONDITION_STATUS_FALSE },
 		{ 15 * SECOND, 41000, CONDITION_STATUS_FALSE },
 		{ 15999, 41000, CONDITION_STATUS_FALSE },
@@ -421,10 +457,11 @@ static void engine_for_message(void **state)
 	set_value(f, SIGNAL_MEMORY_STALL, 52500);
 	tick(f, T0);
 	tick(f, T0 + 3 * SECOND);
-	assert_string_equal(message_of(f, CONDITION_MEMORY_PRESSURE),
-			    "no threshold met: memory.available<100Mi (observed 8Gi, limit 100Mi), "
-			    "memory.stall>40 for 10s (observed 52.5%, limit 40%, met for 3s of 10s), "
-			    "memory.oomKills>0 over 1m0s (observed 0, limit 0)");
+	assert_string_equal(
+		message_of(f, CONDITION_MEMORY_PRESSURE),
+		"no threshold met: memory.available<100Mi (observed 8Gi, limit 100Mi), "
+		"memory.stall>40 for 10s (observed 52.5%, limit 40%, met for 3s of 10s), "
+		"memory.oomKills>0 over 1m0s (observed 0, limit 0)");
 }
 
 static void engine_transition_period(void **state)
@@ -437,8 +474,8 @@ static void engine_transition_period(void **state)
 		{ 5 * MINUTE + 1, 50 * MI, CONDITION_STATUS_TRUE },
 	};
 
-	run_steps("memory clears after 5m", SIGNAL_MEMORY_AVAILABLE, CONDITION_MEMORY_PRESSURE, steps,
-		  ARRAY_SIZE(steps));
+	run_steps("memory clears after 5m", SIGNAL_MEMORY_AVAILABLE, CONDITION_MEMORY_PRESSURE,
+		  steps, ARRAY_SIZE(steps));
 }
 
 static void engine_oscillation_two_transitions(void **state)
@@ -470,7 +507,8 @@ static void engine_oscillation_two_transitions(void **state)
 static void engine_window_counts_events(void **state)
 {
 	struct fixture *f = *state;
-	const struct threshold_state *oom = &f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[2];
+	const struct threshold_state *oom =
+		&f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[2];
 
 	for (int64_t s = 0; s <= 99; s++) {
 		set_value(f, SIGNAL_MEMORY_OOM_KILLS, s == 40 ? 1 : 0);
@@ -481,19 +519,21 @@ static void engine_window_counts_events(void **state)
 	assert_int_equal(oom->last_observed, 1);
 	assert_int_equal(status_of(f, CONDITION_MEMORY_PRESSURE), CONDITION_STATUS_TRUE);
 
-	/* At 100 s it is not inside (40 s, 100 s], but the transition period holds the status. */
+	/* At 100 s it is not inside (40 s, 100 s], but the transition period keeps the status. */
 	tick(f, T0 + 100 * SECOND);
 	assert_int_equal(oom->last, THRESHOLD_NOT_MET);
 	assert_int_equal(oom->last_observed, 0);
 	assert_int_equal(status_of(f, CONDITION_MEMORY_PRESSURE), CONDITION_STATUS_TRUE);
-	assert_int_equal(condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms,
-			 T0 + 40 * SECOND);
+	assert_int_equal(
+		condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms,
+		T0 + 40 * SECOND);
 }
 
 static void engine_window_expires_at_edge(void **state)
 {
 	struct fixture *f = *state;
-	const struct threshold_state *oom = &f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[2];
+	const struct threshold_state *oom =
+		&f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[2];
 
 	set_value(f, SIGNAL_MEMORY_OOM_KILLS, 2);
 	tick(f, T0);
@@ -515,7 +555,8 @@ static void engine_window_expires_at_edge(void **state)
 static void engine_window_many_ticks(void **state)
 {
 	struct fixture *f = *state;
-	const struct threshold_state *oom = &f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[2];
+	const struct threshold_state *oom =
+		&f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[2];
 
 	set_value(f, SIGNAL_MEMORY_OOM_KILLS, 1);
 	for (int64_t i = 0; i < 600; i++)
@@ -529,16 +570,30 @@ static void engine_window_many_ticks(void **state)
 	assert_int_equal(oom->last_observed, INT64_MAX);
 }
 
+static void engine_window_clock_backwards(void **state)
+{
+	struct fixture *f = *state;
+	const struct threshold_state *oom = &f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[2];
+
+	set_value(f, SIGNAL_MEMORY_OOM_KILLS, 1);
+	for (int64_t i = 0; i < 100; i++)
+		tick(f, T0 + (i % 2 ? 30 * SECOND : 0) - i);
+	assert_int_equal(oom->window_len, 64);
+	assert_int_equal(oom->last_observed, 100);
+}
+
 /* Missing and impossible samples */
 
 static void engine_missed_samples_then_unknown(void **state)
 {
 	struct fixture *f = *state;
-	enum signal_id memory[] = { SIGNAL_MEMORY_AVAILABLE, SIGNAL_MEMORY_STALL, SIGNAL_MEMORY_OOM_KILLS };
+	enum signal_id memory[] = { SIGNAL_MEMORY_AVAILABLE, SIGNAL_MEMORY_STALL,
+				    SIGNAL_MEMORY_OOM_KILLS };
 
 	tick(f, T0);
 	for (size_t i = 0; i < ARRAY_SIZE(memory); i++)
-		signal_sample_set_unobserved(&f->samples[memory[i]], "procfs", "cannot read %s", "/proc/meminfo");
+		signal_sample_set_unobserved(&f->samples[memory[i]], "procfs", "cannot read %s",
+					     "/proc/meminfo");
 
 	for (int i = 1; i <= 5; i++) {
 		assert_int_equal(tick(f, T0 + i * SECOND), 0);
@@ -548,12 +603,14 @@ static void engine_missed_samples_then_unknown(void **state)
 	assert_int_equal(f->transitions[0].from, CONDITION_STATUS_FALSE);
 	assert_int_equal(f->transitions[0].to, CONDITION_STATUS_UNKNOWN);
 	assert_string_equal(reason_of(f, CONDITION_MEMORY_PRESSURE), "SignalUnavailable");
-	assert_string_equal(message_of(f, CONDITION_MEMORY_PRESSURE),
-			    "no threshold can be evaluated: memory.available<100Mi (cannot read /proc/meminfo), "
-			    "memory.stall>40 for 10s (cannot read /proc/meminfo), "
-			    "memory.oomKills>0 over 1m0s (cannot read /proc/meminfo)");
-	assert_int_equal(condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms,
-			 T0 + 6 * SECOND);
+	assert_string_equal(
+		message_of(f, CONDITION_MEMORY_PRESSURE),
+		"no threshold can be evaluated: memory.available<100Mi (cannot read /proc/meminfo), "
+		"memory.stall>40 for 10s (cannot read /proc/meminfo), "
+		"memory.oomKills>0 over 1m0s (cannot read /proc/meminfo)");
+	assert_int_equal(
+		condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms,
+		T0 + 6 * SECOND);
 
 	set_value(f, SIGNAL_MEMORY_AVAILABLE, 8 * GI);
 	assert_int_equal(tick(f, T0 + 7 * SECOND), 1);
@@ -572,9 +629,11 @@ static void engine_missed_samples_keep_met(void **state)
 
 	signal_sample_set_unobserved(&f->samples[SIGNAL_NET_DEFAULT_ROUTE], "rtnetlink", "%s", "");
 	tick(f, T0 + 5 * SECOND);
-	assert_int_equal(f->engine.states[CONDITION_NETWORK_UNAVAILABLE].thresholds[0].last, THRESHOLD_MET);
-	assert_non_null(strstr(message_of(f, CONDITION_NETWORK_UNAVAILABLE),
-			       "net.defaultRoute<1 (observed 0, limit 1, kept from an earlier tick: no observation)"));
+	assert_int_equal(f->engine.states[CONDITION_NETWORK_UNAVAILABLE].thresholds[0].last,
+			 THRESHOLD_MET);
+	assert_non_null(strstr(
+		message_of(f, CONDITION_NETWORK_UNAVAILABLE),
+		"net.defaultRoute<1 (observed 0, limit 1, kept from an earlier tick: no observation)"));
 	for (int i = 6; i <= 10; i++)
 		tick(f, T0 + i * SECOND);
 	assert_int_equal(f->engine.states[CONDITION_NETWORK_UNAVAILABLE].thresholds[0].last,
@@ -602,7 +661,8 @@ static const struct invalid_case invalid_cases[] = {
 	  "impossible sample: memory.available 17179869185 is above its capacity 17179869184" },
 	{ "counter went backwards", SIGNAL_MEMORY_OOM_KILLS, -3, 0,
 	  "impossible sample: memory.oomKills is negative (-3), a counter went backwards" },
-	{ "stall above 100%", SIGNAL_MEMORY_STALL, 100001, 0, "impossible sample: memory.stall 100.001% is above 100%" },
+	{ "stall above 100%", SIGNAL_MEMORY_STALL, 100001, 0,
+	  "impossible sample: memory.stall 100.001% is above 100%" },
 };
 
 static void engine_invalid_samples(void **state)
@@ -651,10 +711,12 @@ static void engine_zero_capacity_unavailable(void **state)
 	f->samples[SIGNAL_NODEFS_INODES_FREE].value = 0;
 	f->samples[SIGNAL_NODEFS_INODES_FREE].capacity = 0;
 	tick(f, T0);
-	assert_int_equal(f->engine.states[CONDITION_DISK_PRESSURE].thresholds[1].last, THRESHOLD_UNAVAILABLE);
+	assert_int_equal(f->engine.states[CONDITION_DISK_PRESSURE].thresholds[1].last,
+			 THRESHOLD_UNAVAILABLE);
 	assert_int_equal(status_of(f, CONDITION_DISK_PRESSURE), CONDITION_STATUS_FALSE);
-	assert_non_null(strstr(message_of(f, CONDITION_DISK_PRESSURE),
-			       "; unknown: nodefs.inodesFree<5% (capacity is zero, so a percentage cannot apply)"));
+	assert_non_null(strstr(
+		message_of(f, CONDITION_DISK_PRESSURE),
+		"; unknown: nodefs.inodesFree<5% (capacity is zero, so a percentage cannot apply)"));
 
 	f->samples[SIGNAL_PID_AVAILABLE].value = 0;
 	f->samples[SIGNAL_PID_AVAILABLE].capacity = 0;
@@ -664,9 +726,10 @@ static void engine_zero_capacity_unavailable(void **state)
 
 	f->samples[SIGNAL_PID_AVAILABLE].has_capacity = false;
 	tick(f, T0 + 2 * SECOND);
-	assert_string_equal(message_of(f, CONDITION_PID_PRESSURE),
-			    "no threshold can be evaluated: pid.available<5% (the sample has no capacity, so a "
-			    "percentage cannot apply)");
+	assert_string_equal(
+		message_of(f, CONDITION_PID_PRESSURE),
+		"no threshold can be evaluated: pid.available<5% (the sample has no capacity, so a "
+		"percentage cannot apply)");
 }
 
 static void engine_window_minimum(void **state)
@@ -689,7 +752,7 @@ static void engine_restart_during_true_period(void **state)
 	struct condition published[_CONDITION_KIND_MAX];
 	size_t n = 0;
 
-	/* The first agent sees the stall for 10 s, so MemoryPressure turns True. */
+	/* The first agent observes the stall for 10 s, so MemoryPressure turns True. */
 	set_value(f, SIGNAL_MEMORY_STALL, 60000);
 	for (int s = 0; s <= 10; s++)
 		tick(f, T0 + s * SECOND);
@@ -706,10 +769,12 @@ static void engine_restart_during_true_period(void **state)
 	for (int s = 30; s <= 45; s++) {
 		assert_int_equal(tick(g, T0 + s * SECOND), 0);
 		assert_int_equal(status_of(g, CONDITION_MEMORY_PRESSURE), CONDITION_STATUS_TRUE);
-		assert_int_equal(condition_engine_get(&g->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms,
+		assert_int_equal(condition_engine_get(&g->engine, CONDITION_MEMORY_PRESSURE)
+					 ->last_transition_ms,
 				 T0 + 10 * SECOND);
 	}
-	assert_int_equal(condition_engine_get(&g->engine, CONDITION_NOT_READY)->last_transition_ms, T0);
+	assert_int_equal(condition_engine_get(&g->engine, CONDITION_NOT_READY)->last_transition_ms,
+			 T0);
 
 	/* The stall ends at 46 s: False 5 minutes after the last met tick at 45 s. */
 	set_value(g, SIGNAL_MEMORY_STALL, 0);
@@ -733,8 +798,9 @@ static void engine_restart_after_pressure_ended(void **state)
 	condition_engine_adopt(&f->engine, &adopted, 1);
 	assert_int_equal(tick(f, T0), 4);
 	assert_null(transition_of(f, CONDITION_MEMORY_PRESSURE));
-	assert_non_null(strstr(message_of(f, CONDITION_MEMORY_PRESSURE),
-			       "last met: KernelHasMemoryPressure (True, before the agent restarted)"));
+	assert_non_null(
+		strstr(message_of(f, CONDITION_MEMORY_PRESSURE),
+		       "last met: KernelHasMemoryPressure (True, before the agent restarted)"));
 	assert_int_equal(tick(f, T0 + 5 * MINUTE), 1);
 	assert_int_equal(status_of(f, CONDITION_MEMORY_PRESSURE), CONDITION_STATUS_FALSE);
 }
@@ -746,33 +812,37 @@ struct adopt_case {
 	const char *adopted_reason;
 	int64_t adopted_transition_ms;
 	enum condition_kind kind;
-	size_t transitions;          /* of that kind at the first tick */
+	size_t transitions; /* of that kind at the first tick */
 	enum condition_status from;
 	int64_t transition_ms;
 };
 
 static const struct adopt_case adopt_cases[] = {
-	{ "same status keeps time", "KernelDiskPressure", CONDITION_STATUS_FALSE, "KernelHasNoDiskPressure",
-	  T0 - MINUTE, CONDITION_DISK_PRESSURE, 0, CONDITION_STATUS_FALSE, T0 - MINUTE },
-	{ "other status changes", "KernelDiskPressure", CONDITION_STATUS_UNKNOWN, "AgentNotReporting",
-	  T0 - MINUTE, CONDITION_DISK_PRESSURE, 1, CONDITION_STATUS_UNKNOWN, T0 },
-	{ "missing time is set", "KernelPIDPressure", CONDITION_STATUS_FALSE, "KernelHasSufficientPID", 0,
-	  CONDITION_PID_PRESSURE, 0, CONDITION_STATUS_FALSE, T0 },
-	{ "ready kept", "KernelReady", CONDITION_STATUS_TRUE, "KernelReady", T0 - MINUTE, CONDITION_NOT_READY, 0,
-	  CONDITION_STATUS_TRUE, T0 - MINUTE },
+	{ "same status keeps time", "KernelDiskPressure", CONDITION_STATUS_FALSE,
+	  "KernelHasNoDiskPressure", T0 - MINUTE, CONDITION_DISK_PRESSURE, 0,
+	  CONDITION_STATUS_FALSE, T0 - MINUTE },
+	{ "other status changes", "KernelDiskPressure", CONDITION_STATUS_UNKNOWN,
+	  "AgentNotReporting", T0 - MINUTE, CONDITION_DISK_PRESSURE, 1, CONDITION_STATUS_UNKNOWN,
+	  T0 },
+	{ "missing time is set", "KernelPIDPressure", CONDITION_STATUS_FALSE,
+	  "KernelHasSufficientPID", 0, CONDITION_PID_PRESSURE, 0, CONDITION_STATUS_FALSE, T0 },
+	{ "ready kept", "KernelReady", CONDITION_STATUS_TRUE, "KernelReady", T0 - MINUTE,
+	  CONDITION_NOT_READY, 0, CONDITION_STATUS_TRUE, T0 - MINUTE },
 	{ "not ready held", "KernelReady", CONDITION_STATUS_FALSE, "KubeletUnhealthy", T0 - MINUTE,
 	  CONDITION_NOT_READY, 0, CONDITION_STATUS_FALSE, T0 - MINUTE },
-	{ "samplers failed not held", "KernelReady", CONDITION_STATUS_FALSE, "SamplersFailed", T0 - MINUTE,
-	  CONDITION_NOT_READY, 1, CONDITION_STATUS_FALSE, T0 },
-	{ "foreign type ignored", "MemoryPressure", CONDITION_STATUS_TRUE, "KubeletHasInsufficientMemory",
-	  T0 - MINUTE, CONDITION_MEMORY_PRESSURE, 1, CONDITION_STATUS_UNKNOWN, T0 },
+	{ "samplers failed not held", "KernelReady", CONDITION_STATUS_FALSE, "SamplersFailed",
+	  T0 - MINUTE, CONDITION_NOT_READY, 1, CONDITION_STATUS_FALSE, T0 },
+	{ "foreign type ignored", "MemoryPressure", CONDITION_STATUS_TRUE,
+	  "KubeletHasInsufficientMemory", T0 - MINUTE, CONDITION_MEMORY_PRESSURE, 1,
+	  CONDITION_STATUS_UNKNOWN, T0 },
 };
 
 static void engine_adopt_table(void **state)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(adopt_cases); i++) {
 		const struct adopt_case *c = &adopt_cases[i];
-		struct condition adopted = { .status = c->adopted, .last_transition_ms = c->adopted_transition_ms };
+		struct condition adopted = { .status = c->adopted,
+					     .last_transition_ms = c->adopted_transition_ms };
 		const struct condition_transition *tr;
 		struct fixture *f;
 
@@ -786,11 +856,13 @@ static void engine_adopt_table(void **state)
 		if ((tr != NULL) != (c->transitions == 1))
 			fail_msg("%s: %s transition", c->name, tr ? "unexpected" : "missing");
 		if (tr && tr->from != c->from)
-			fail_msg("%s: from %s, expected %s", c->name, condition_status_name(tr->from),
-				 condition_status_name(c->from));
-		if (condition_engine_get(&f->engine, c->kind)->last_transition_ms != c->transition_ms)
+			fail_msg("%s: from %s, expected %s", c->name,
+				 condition_status_name(tr->from), condition_status_name(c->from));
+		if (condition_engine_get(&f->engine, c->kind)->last_transition_ms !=
+		    c->transition_ms)
 			fail_msg("%s: lastTransitionTime %lld, expected %lld", c->name,
-				 (long long)condition_engine_get(&f->engine, c->kind)->last_transition_ms,
+				 (long long)condition_engine_get(&f->engine, c->kind)
+					 ->last_transition_ms,
 				 (long long)c->transition_ms);
 		fixture_teardown((void **)&f);
 	}
@@ -799,7 +871,8 @@ static void engine_adopt_table(void **state)
 static void engine_adopt_after_evaluation_ignored(void **state)
 {
 	struct fixture *f = *state;
-	struct condition adopted = { .type = "KernelMemoryPressure", .status = CONDITION_STATUS_TRUE };
+	struct condition adopted = { .type = "KernelMemoryPressure",
+				     .status = CONDITION_STATUS_TRUE };
 
 	tick(f, T0);
 	condition_engine_adopt(&f->engine, &adopted, 1);
@@ -866,8 +939,8 @@ static void engine_other_ready_threshold(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(condition_rule_add_threshold(&f->cfg.rules[CONDITION_NOT_READY], "apiserver.reachable<1",
-						      0, 0, NULL, 0),
+	assert_int_equal(condition_rule_add_threshold(&f->cfg.rules[CONDITION_NOT_READY],
+						      "apiserver.reachable<1", 0, 0, NULL, 0),
 			 0);
 	condition_engine_init(&f->engine, &f->cfg);
 	set_value(f, SIGNAL_APISERVER_REACHABLE, 0);
@@ -881,8 +954,10 @@ static void engine_other_ready_threshold(void **state)
 
 	/* Without a kubelet, the other thresholds still count. */
 	set_value(f, SIGNAL_APISERVER_REACHABLE, 1);
-	tick_with(f, &(struct readiness_context){ .kubelet_expected = false, .samplers_running = true },
-		  T0 + 10 * MINUTE);
+	tick_with(
+		f,
+		&(struct readiness_context){ .kubelet_expected = false, .samplers_running = true },
+		T0 + 10 * MINUTE);
 	assert_int_equal(status_of(f, CONDITION_NOT_READY), CONDITION_STATUS_TRUE);
 	assert_string_equal(reason_of(f, CONDITION_NOT_READY), "NoKubeletExpected");
 	assert_string_equal(message_of(f, CONDITION_NOT_READY),
@@ -903,11 +978,15 @@ struct readiness_case {
 static const struct readiness_case readiness_cases[] = {
 	{ "kubelet healthy", true, true, true, true, CONDITION_STATUS_TRUE, "KernelReady" },
 	{ "kubelet down", true, true, false, true, CONDITION_STATUS_FALSE, "KubeletUnhealthy" },
-	{ "kubelet not measured", true, true, true, false, CONDITION_STATUS_UNKNOWN, "SignalUnavailable" },
+	{ "kubelet not measured", true, true, true, false, CONDITION_STATUS_UNKNOWN,
+	  "SignalUnavailable" },
 	{ "samplers failed", true, false, true, true, CONDITION_STATUS_FALSE, "SamplersFailed" },
-	{ "no kubelet expected", false, true, false, true, CONDITION_STATUS_TRUE, "NoKubeletExpected" },
-	{ "no kubelet, not measured", false, true, true, false, CONDITION_STATUS_TRUE, "NoKubeletExpected" },
-	{ "no kubelet, samplers failed", false, false, true, true, CONDITION_STATUS_FALSE, "SamplersFailed" },
+	{ "no kubelet expected", false, true, false, true, CONDITION_STATUS_TRUE,
+	  "NoKubeletExpected" },
+	{ "no kubelet, not measured", false, true, true, false, CONDITION_STATUS_TRUE,
+	  "NoKubeletExpected" },
+	{ "no kubelet, samplers failed", false, false, true, true, CONDITION_STATUS_FALSE,
+	  "SamplersFailed" },
 };
 
 static void engine_readiness_table(void **state)
@@ -921,8 +1000,10 @@ static void engine_readiness_table(void **state)
 		set_value(f, SIGNAL_KUBELET_HEALTHY, c->kubelet_healthy);
 		set_value(f, SIGNAL_RUNTIME_HEALTHY, c->kubelet_healthy);
 		if (!c->kubelet_observed) {
-			signal_sample_set_unobserved(&f->samples[SIGNAL_KUBELET_HEALTHY], "http", "connection refused");
-			signal_sample_set_unobserved(&f->samples[SIGNAL_RUNTIME_HEALTHY], "connect", "no socket");
+			signal_sample_set_unobserved(&f->samples[SIGNAL_KUBELET_HEALTHY], "http",
+						     "connection refused");
+			signal_sample_set_unobserved(&f->samples[SIGNAL_RUNTIME_HEALTHY], "connect",
+						     "no socket");
 		}
 		for (int s = 0; s <= 10; s++)
 			tick_with(f, &ready, T0 + s * SECOND);
@@ -931,7 +1012,8 @@ static void engine_readiness_table(void **state)
 				 condition_status_name(status_of(f, CONDITION_NOT_READY)),
 				 condition_status_name(c->status));
 		if (strcmp(reason_of(f, CONDITION_NOT_READY), c->reason) != 0)
-			fail_msg("%s: reason %s, expected %s", c->name, reason_of(f, CONDITION_NOT_READY), c->reason);
+			fail_msg("%s: reason %s, expected %s", c->name,
+				 reason_of(f, CONDITION_NOT_READY), c->reason);
 		fixture_teardown((void **)&f);
 	}
 }
@@ -942,8 +1024,9 @@ static void engine_samplers_recover(void **state)
 	struct readiness_context ready = { .kubelet_expected = false, .samplers_running = false };
 
 	tick_with(f, &ready, T0);
-	assert_string_equal(message_of(f, CONDITION_NOT_READY),
-			    "the agent's samplers are not running, so node health cannot be measured");
+	assert_string_equal(
+		message_of(f, CONDITION_NOT_READY),
+		"the agent's samplers are not running, so node health cannot be measured");
 	ready.samplers_running = true;
 	assert_int_equal(tick_with(f, &ready, T0 + SECOND), 1);
 	assert_int_equal(status_of(f, CONDITION_NOT_READY), CONDITION_STATUS_TRUE);
@@ -967,11 +1050,12 @@ static void engine_reconfigure_keeps_conditions(void **state)
 
 	/* A stricter limit: the signal no longer meets it, but the status is held. */
 	cfg.rules[CONDITION_MEMORY_PRESSURE].n_thresholds = 0;
-	assert_int_equal(condition_rule_add_threshold(&cfg.rules[CONDITION_MEMORY_PRESSURE], "memory.available<10Mi",
-						      0, 0, NULL, 0),
+	assert_int_equal(condition_rule_add_threshold(&cfg.rules[CONDITION_MEMORY_PRESSURE],
+						      "memory.available<10Mi", 0, 0, NULL, 0),
 			 0);
 	cfg.rules[CONDITION_PID_PRESSURE].enabled = false;
-	snprintf(cfg.rules[CONDITION_NETWORK_UNAVAILABLE].type, CONDITION_TYPE_MAX, "%s", "NetworkDown");
+	snprintf(cfg.rules[CONDITION_NETWORK_UNAVAILABLE].type, CONDITION_TYPE_MAX, "%s",
+		 "NetworkDown");
 	condition_engine_reconfigure(&f->engine, &cfg);
 
 	assert_int_equal(status_of(f, CONDITION_MEMORY_PRESSURE), CONDITION_STATUS_TRUE);
@@ -980,11 +1064,15 @@ static void engine_reconfigure_keeps_conditions(void **state)
 
 	tick(f, T0 + SECOND);
 	assert_null(transition_of(f, CONDITION_MEMORY_PRESSURE));
-	assert_int_equal(condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms, T0);
+	assert_int_equal(
+		condition_engine_get(&f->engine, CONDITION_MEMORY_PRESSURE)->last_transition_ms,
+		T0);
 	assert_non_null(transition_of(f, CONDITION_NETWORK_UNAVAILABLE));
-	assert_string_equal(condition_engine_get(&f->engine, CONDITION_NETWORK_UNAVAILABLE)->type, "NetworkDown");
+	assert_string_equal(condition_engine_get(&f->engine, CONDITION_NETWORK_UNAVAILABLE)->type,
+			    "NetworkDown");
 	assert_null(condition_engine_get(&f->engine, CONDITION_PID_PRESSURE));
-	assert_int_equal(f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[0].last, THRESHOLD_NOT_MET);
+	assert_int_equal(f->engine.states[CONDITION_MEMORY_PRESSURE].thresholds[0].last,
+			 THRESHOLD_NOT_MET);
 
 	tick(f, T0 + 5 * MINUTE);
 	assert_int_equal(status_of(f, CONDITION_MEMORY_PRESSURE), CONDITION_STATUS_FALSE);
@@ -1006,10 +1094,12 @@ static void engine_transitions_beyond_max(void **state)
 	struct fixture *f = *state;
 	struct condition_transition out[2];
 
-	assert_int_equal(condition_engine_update(&f->engine, f->samples, &kubelet_node, T0, out, 2), 5);
+	assert_int_equal(condition_engine_update(&f->engine, f->samples, &kubelet_node, T0, out, 2),
+			 5);
 	assert_int_equal(out[0].kind, CONDITION_MEMORY_PRESSURE);
 	assert_int_equal(out[1].kind, CONDITION_DISK_PRESSURE);
-	assert_int_equal(condition_engine_update(&f->engine, f->samples, &kubelet_node, T0 + 1, NULL, 0), 0);
+	assert_int_equal(
+		condition_engine_update(&f->engine, f->samples, &kubelet_node, T0 + 1, NULL, 0), 0);
 }
 
 static void engine_unreachable_never_evaluated(void **state)
@@ -1030,11 +1120,14 @@ static void engine_message_truncated(void **state)
 
 	rule->n_thresholds = 0;
 	for (int i = 0; i < CONDITION_THRESHOLDS_MAX; i++)
-		assert_int_equal(condition_rule_add_threshold(rule, "nodefs.available<0.001%", 123456789, 0, NULL, 0), 0);
+		assert_int_equal(condition_rule_add_threshold(rule, "nodefs.available<0.001%",
+							      123456789, 0, NULL, 0),
+				 0);
 	condition_engine_init(&f->engine, &f->cfg);
 	for (int i = 0; i < _SIGNAL_MAX; i++)
-		signal_sample_set_unobserved(&f->samples[i], "test",
-					     "a long reason that repeats itself to fill the message buffer quickly");
+		signal_sample_set_unobserved(
+			&f->samples[i], "test",
+			"a long reason that repeats itself to fill the message buffer quickly");
 	tick(f, T0);
 	assert_int_equal(strlen(message_of(f, CONDITION_DISK_PRESSURE)), CONDITION_MESSAGE_MAX - 1);
 }
@@ -1046,37 +1139,63 @@ int main(void)
 		cmocka_unit_test(condition_status_names),
 		cmocka_unit_test(config_defaults_match_design),
 		cmocka_unit_test(config_add_threshold_errors),
-		cmocka_unit_test_setup_teardown(engine_first_evaluation, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_first_evaluation, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(engine_messages, fixture_setup, fixture_teardown),
 		cmocka_unit_test(engine_boundaries),
 		cmocka_unit_test(engine_for_duration),
-		cmocka_unit_test_setup_teardown(engine_for_message, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_for_message, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test(engine_transition_period),
-		cmocka_unit_test_setup_teardown(engine_oscillation_two_transitions, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_window_counts_events, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_window_expires_at_edge, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_window_many_ticks, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_missed_samples_then_unknown, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_missed_samples_keep_met, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_oscillation_two_transitions, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_window_counts_events, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_window_expires_at_edge, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_window_many_ticks, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_window_clock_backwards, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_missed_samples_then_unknown, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_missed_samples_keep_met, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test(engine_invalid_samples),
-		cmocka_unit_test_setup_teardown(engine_sample_problem_bounds, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_zero_capacity_unavailable, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_window_minimum, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_restart_during_true_period, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_restart_after_pressure_ended, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_sample_problem_bounds, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_zero_capacity_unavailable, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_window_minimum, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_restart_during_true_period, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_restart_after_pressure_ended, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test(engine_adopt_table),
-		cmocka_unit_test_setup_teardown(engine_adopt_after_evaluation_ignored, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_kubelet_unhealthy, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_runtime_unhealthy, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_kubelet_restart_inside_for, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_other_ready_threshold, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_adopt_after_evaluation_ignored,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_kubelet_unhealthy, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_runtime_unhealthy, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_kubelet_restart_inside_for, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_other_ready_threshold, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test(engine_readiness_table),
-		cmocka_unit_test_setup_teardown(engine_samplers_recover, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_reconfigure_keeps_conditions, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_reconfigure_same_keeps_for, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_transitions_beyond_max, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_unreachable_never_evaluated, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(engine_message_truncated, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_samplers_recover, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_reconfigure_keeps_conditions, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_reconfigure_same_keeps_for, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_transitions_beyond_max, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_unreachable_never_evaluated, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(engine_message_truncated, fixture_setup,
+						fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

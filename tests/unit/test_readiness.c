@@ -26,15 +26,37 @@ struct node_case {
 };
 
 static const struct node_case node_cases[] = {
-	{ "kernel ready true", { { .type = "KernelReady", .status = TRUE_ } }, 1, "KernelReady", true },
-	{ "kernel ready false", { { .type = "KernelReady", .status = FALSE_ } }, 1, "KernelReady", false },
-	{ "kernel ready unknown", { { .type = "KernelReady", .status = UNKNOWN_ } }, 1, "KernelReady", false },
-	{ "absent", { { .type = "KernelMemoryPressure", .status = TRUE_ } }, 1, "KernelReady", false },
+	{ "kernel ready true",
+	  { { .type = "KernelReady", .status = TRUE_ } },
+	  1,
+	  "KernelReady",
+	  true },
+	{ "kernel ready false",
+	  { { .type = "KernelReady", .status = FALSE_ } },
+	  1,
+	  "KernelReady",
+	  false },
+	{ "kernel ready unknown",
+	  { { .type = "KernelReady", .status = UNKNOWN_ } },
+	  1,
+	  "KernelReady",
+	  false },
+	{ "absent",
+	  { { .type = "KernelMemoryPressure", .status = TRUE_ } },
+	  1,
+	  "KernelReady",
+	  false },
 	{ "empty list", { { .type = "" } }, 0, "KernelReady", false },
-	{ "kubelet ready only", { { .type = "Ready", .status = TRUE_ }, { .type = "KernelReady", .status = FALSE_ } },
-	  2, "KernelReady", false },
-	{ "standard profile", { { .type = "MemoryPressure", .status = FALSE_ }, { .type = "Ready", .status = TRUE_ } },
-	  2, "Ready", true },
+	{ "kubelet ready only",
+	  { { .type = "Ready", .status = TRUE_ }, { .type = "KernelReady", .status = FALSE_ } },
+	  2,
+	  "KernelReady",
+	  false },
+	{ "standard profile",
+	  { { .type = "MemoryPressure", .status = FALSE_ }, { .type = "Ready", .status = TRUE_ } },
+	  2,
+	  "Ready",
+	  true },
 };
 
 static void readiness_node_table(void **state)
@@ -58,27 +80,78 @@ struct pod_case {
 };
 
 static const struct pod_case pod_cases[] = {
-	{ "ready, no minReadySeconds", { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } }, 1, 0, T0,
-	  true, true },
-	{ "ready just now", { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } }, 1, 10, T0, true,
+	{ "ready, no minReadySeconds",
+	  { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } },
+	  1,
+	  0,
+	  T0,
+	  true,
+	  true },
+	{ "ready just now",
+	  { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } },
+	  1,
+	  10,
+	  T0,
+	  true,
 	  false },
-	{ "ready exactly minReadySeconds", { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } }, 1, 10,
-	  T0 + 10000, true, false },
-	{ "ready one ms after", { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } }, 1, 10,
-	  T0 + 10001, true, true },
-	{ "ready without transition time", { { .type = "Ready", .status = TRUE_ } }, 1, 10, T0, true, false },
-	{ "huge minReadySeconds", { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } }, 1, INT64_MAX,
-	  T0, true, false },
-	{ "negative minReadySeconds", { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } }, 1, -1, T0,
-	  true, true },
-	{ "not ready", { { .type = "Ready", .status = FALSE_, .last_transition_ms = T0 } }, 1, 0, T0 + 60000, false,
+	{ "ready exactly minReadySeconds",
+	  { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } },
+	  1,
+	  10,
+	  T0 + 10000,
+	  true,
+	  false },
+	{ "ready one ms after",
+	  { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } },
+	  1,
+	  10,
+	  T0 + 10001,
+	  true,
+	  true },
+	{ "ready without transition time",
+	  { { .type = "Ready", .status = TRUE_ } },
+	  1,
+	  10,
+	  T0,
+	  true,
+	  false },
+	{ "huge minReadySeconds",
+	  { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } },
+	  1,
+	  INT64_MAX,
+	  T0,
+	  true,
+	  false },
+	{ "negative minReadySeconds",
+	  { { .type = "Ready", .status = TRUE_, .last_transition_ms = T0 } },
+	  1,
+	  -1,
+	  T0,
+	  true,
+	  true },
+	{ "not ready",
+	  { { .type = "Ready", .status = FALSE_, .last_transition_ms = T0 } },
+	  1,
+	  0,
+	  T0 + 60000,
+	  false,
 	  false },
 	{ "ready unknown", { { .type = "Ready", .status = UNKNOWN_ } }, 1, 0, T0, false, false },
 	{ "no ready condition",
-	  { { .type = "PodScheduled", .status = TRUE_ }, { .type = "ContainersReady", .status = TRUE_ } }, 2, 0, T0,
-	  false, false },
+	  { { .type = "PodScheduled", .status = TRUE_ },
+	    { .type = "ContainersReady", .status = TRUE_ } },
+	  2,
+	  0,
+	  T0,
+	  false,
+	  false },
 	{ "first ready condition wins",
-	  { { .type = "Ready", .status = FALSE_ }, { .type = "Ready", .status = TRUE_ } }, 2, 0, T0, false, false },
+	  { { .type = "Ready", .status = FALSE_ }, { .type = "Ready", .status = TRUE_ } },
+	  2,
+	  0,
+	  T0,
+	  false,
+	  false },
 	{ "no conditions", { { .type = "" } }, 0, 0, T0, false, false },
 };
 
@@ -89,8 +162,10 @@ static void readiness_pod_table(void **state)
 
 		if (readiness_pod_ready(c->conditions, c->n) != c->ready)
 			fail_msg("%s: expected %s", c->name, c->ready ? "ready" : "not ready");
-		if (readiness_pod_available(c->conditions, c->n, c->min_ready_seconds, c->now_ms) != c->available)
-			fail_msg("%s: expected %s", c->name, c->available ? "available" : "not available");
+		if (readiness_pod_available(c->conditions, c->n, c->min_ready_seconds, c->now_ms) !=
+		    c->available)
+			fail_msg("%s: expected %s", c->name,
+				 c->available ? "available" : "not available");
 	}
 }
 
@@ -106,10 +181,15 @@ static const struct job_case job_cases[] = {
 	{ "failed", { { .type = "Failed", .status = TRUE_ } }, 1, true },
 	{ "complete false", { { .type = "Complete", .status = FALSE_ } }, 1, false },
 	{ "failed unknown", { { .type = "Failed", .status = UNKNOWN_ } }, 1, false },
-	{ "success criteria met only", { { .type = "SuccessCriteriaMet", .status = TRUE_ } }, 1, false },
+	{ "success criteria met only",
+	  { { .type = "SuccessCriteriaMet", .status = TRUE_ } },
+	  1,
+	  false },
 	{ "failure target only", { { .type = "FailureTarget", .status = TRUE_ } }, 1, false },
 	{ "failure target then failed",
-	  { { .type = "FailureTarget", .status = TRUE_ }, { .type = "Failed", .status = TRUE_ } }, 2, true },
+	  { { .type = "FailureTarget", .status = TRUE_ }, { .type = "Failed", .status = TRUE_ } },
+	  2,
+	  true },
 	{ "suspended", { { .type = "Suspended", .status = TRUE_ } }, 1, false },
 	{ "no conditions", { { .type = "" } }, 0, false },
 };
@@ -120,7 +200,8 @@ static void readiness_job_table(void **state)
 		const struct job_case *c = &job_cases[i];
 
 		if (readiness_job_finished(c->conditions, c->n) != c->finished)
-			fail_msg("%s: expected %s", c->name, c->finished ? "finished" : "not finished");
+			fail_msg("%s: expected %s", c->name,
+				 c->finished ? "finished" : "not finished");
 	}
 }
 
@@ -149,7 +230,8 @@ static void readiness_resync_table(void **state)
 		int64_t period = readiness_resync_period(c->min_ms, c->random);
 
 		if (period != c->period_ms)
-			fail_msg("%s: period %lld, expected %lld", c->name, (long long)period, (long long)c->period_ms);
+			fail_msg("%s: period %lld, expected %lld", c->name, (long long)period,
+				 (long long)c->period_ms);
 	}
 }
 
@@ -185,12 +267,9 @@ static void readiness_find_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(readiness_node_table),
-		cmocka_unit_test(readiness_pod_table),
-		cmocka_unit_test(readiness_job_table),
-		cmocka_unit_test(readiness_resync_table),
-		cmocka_unit_test(readiness_resync_range),
-		cmocka_unit_test(readiness_find_first),
+		cmocka_unit_test(readiness_node_table),	  cmocka_unit_test(readiness_pod_table),
+		cmocka_unit_test(readiness_job_table),	  cmocka_unit_test(readiness_resync_table),
+		cmocka_unit_test(readiness_resync_range), cmocka_unit_test(readiness_find_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

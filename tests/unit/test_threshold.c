@@ -14,11 +14,11 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Fails with the table row's name when two integers differ. */
-#define check_int(name, actual, expected)                                                           \
-	do {                                                                                        \
-		long long a_ = (long long)(actual), e_ = (long long)(expected);                     \
-		if (a_ != e_)                                                                       \
-			fail_msg("\"%s\": %s is %lld, expected %lld", (name), #actual, a_, e_);      \
+#define check_int(name, actual, expected)                                                       \
+	do {                                                                                    \
+		long long a_ = (long long)(actual), e_ = (long long)(expected);                 \
+		if (a_ != e_)                                                                   \
+			fail_msg("\"%s\": %s is %lld, expected %lld", (name), #actual, a_, e_); \
 	} while (0)
 
 struct parse_case {
@@ -28,12 +28,14 @@ struct parse_case {
 	enum threshold_op op;
 	int64_t milli;
 	bool percent;
-	const char *message;   /* error message, or NULL */
+	const char *message; /* error message, or NULL */
 };
 
 static const struct parse_case parse_cases[] = {
-	{ "memory.available<100Mi", 0, SIGNAL_MEMORY_AVAILABLE, THRESHOLD_LESS, 104857600000, false, NULL },
-	{ "memory.available < 100Mi", 0, SIGNAL_MEMORY_AVAILABLE, THRESHOLD_LESS, 104857600000, false, NULL },
+	{ "memory.available<100Mi", 0, SIGNAL_MEMORY_AVAILABLE, THRESHOLD_LESS, 104857600000, false,
+	  NULL },
+	{ "memory.available < 100Mi", 0, SIGNAL_MEMORY_AVAILABLE, THRESHOLD_LESS, 104857600000,
+	  false, NULL },
 	{ "nodefs.inodesFree<5%", 0, SIGNAL_NODEFS_INODES_FREE, THRESHOLD_LESS, 5000, true, NULL },
 	{ "imagefs.available<15%", 0, SIGNAL_IMAGEFS_AVAILABLE, THRESHOLD_LESS, 15000, true, NULL },
 	{ "nodefs.available<100%", 0, SIGNAL_NODEFS_AVAILABLE, THRESHOLD_LESS, 100000, true, NULL },
@@ -64,6 +66,9 @@ static const struct parse_case parse_cases[] = {
 	{ "memory.available", -EINVAL, 0, 0, 0, false,
 	  "invalid threshold \"memory.available\": expected <signal><operator><quantity> such as "
 	  "memory.available<100Mi, where the operator is '<' or '>'" },
+	{ "memory.available > 1Gi", -EINVAL, 0, 0, 0, false,
+	  "invalid threshold \"memory.available > 1Gi\": memory.available supports only '<', as in "
+	  "memory.available<1Gi; '>' is only for rates, counts and stalls" },
 	{ "memory.available=1Gi", -EINVAL, 0, 0, 0, false, NULL },
 	{ "memory.availble<1Gi", -EINVAL, 0, 0, 0, false, NULL },
 	{ "<1Gi", -EINVAL, 0, 0, 0, false, NULL },
@@ -110,7 +115,8 @@ static void threshold_parse_unknown_signal_lists_names(void **state)
 	char err[1024];
 
 	assert_int_equal(threshold_parse("memory.availble<1Gi", &t, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "unknown signal \"memory.availble\"; expected one of memory.available, "));
+	assert_non_null(strstr(
+		err, "unknown signal \"memory.availble\"; expected one of memory.available, "));
 	assert_non_null(strstr(err, "apiserver.reachable"));
 	assert_int_equal(threshold_parse(NULL, &t, NULL, 0), -EINVAL);
 }
@@ -131,41 +137,62 @@ struct compare_case {
 #define MI (1024 * 1024)
 
 static const struct compare_case compare_cases[] = {
-	{ "bytes equal to limit", "memory.available<100Mi", true, 100 * MI, true, 1LL << 34, false, 0,
-	  THRESHOLD_NOT_MET, 100 * MI },
-	{ "bytes one below limit", "memory.available<100Mi", true, 100 * MI - 1, true, 1LL << 34, false, 0,
-	  THRESHOLD_MET, 100 * MI - 1 },
-	{ "bytes one above limit", "memory.available<100Mi", true, 100 * MI + 1, true, 1LL << 34, false, 0,
-	  THRESHOLD_NOT_MET, 100 * MI + 1 },
-	{ "milli limit below one byte", "memory.available<100m", true, 0, true, 10, false, 0, THRESHOLD_MET, 0 },
-	{ "milli limit above zero", "memory.available<100m", true, 1, true, 10, false, 0, THRESHOLD_NOT_MET, 1 },
-	{ "stall equal", "memory.stall>40", true, 40000, false, 0, false, 0, THRESHOLD_NOT_MET, 40000 },
-	{ "stall one above", "memory.stall>40", true, 40001, false, 0, false, 0, THRESHOLD_MET, 40001 },
-	{ "stall one below", "memory.stall>40", true, 39999, false, 0, false, 0, THRESHOLD_NOT_MET, 39999 },
-	{ "stall percent sign", "memory.stall>40%", true, 40001, false, 0, false, 0, THRESHOLD_MET, 40001 },
-	{ "stall fraction equal", "memory.stall>40.5", true, 40500, false, 0, false, 0, THRESHOLD_NOT_MET, 40500 },
-	{ "stall fraction above", "memory.stall>40.5", true, 40501, false, 0, false, 0, THRESHOLD_MET, 40501 },
-	{ "percent equal", "nodefs.available<10%", true, 100, true, 1000, false, 0, THRESHOLD_NOT_MET, 100 },
-	{ "percent one below", "nodefs.available<10%", true, 99, true, 1000, false, 0, THRESHOLD_MET, 99 },
-	{ "percent one above", "nodefs.available<10%", true, 101, true, 1000, false, 0, THRESHOLD_NOT_MET, 101 },
-	{ "percent fraction of limit", "nodefs.available<10%", true, 100, true, 1001, false, 0, THRESHOLD_MET, 100 },
-	{ "percent fraction above", "nodefs.available<10%", true, 101, true, 1001, false, 0, THRESHOLD_NOT_MET, 101 },
-	{ "fractional percent equal", "nodefs.available<2.5%", true, 25, true, 1000, false, 0, THRESHOLD_NOT_MET, 25 },
-	{ "fractional percent below", "nodefs.available<2.5%", true, 24, true, 1000, false, 0, THRESHOLD_MET, 24 },
-	{ "percent of zero capacity", "nodefs.inodesFree<5%", true, 0, true, 0, false, 0, THRESHOLD_UNAVAILABLE, 0 },
-	{ "percent without capacity", "nodefs.inodesFree<5%", true, 0, false, 0, false, 0, THRESHOLD_UNAVAILABLE, 0 },
-	{ "absolute with zero capacity", "nodefs.inodesFree<1", true, 0, true, 0, false, 0, THRESHOLD_MET, 0 },
-	{ "largest capacity", "nodefs.available<100%", true, INT64_MAX - 1, true, INT64_MAX, false, 0,
-	  THRESHOLD_MET, INT64_MAX - 1 },
-	{ "window minimum met", "pid.available<5%", true, 300000, true, 4194304, true, 209715, THRESHOLD_MET, 209715 },
+	{ "bytes equal to limit", "memory.available<100Mi", true, 100 * MI, true, 1LL << 34, false,
+	  0, THRESHOLD_NOT_MET, 100 * MI },
+	{ "bytes one below limit", "memory.available<100Mi", true, 100 * MI - 1, true, 1LL << 34,
+	  false, 0, THRESHOLD_MET, 100 * MI - 1 },
+	{ "bytes one above limit", "memory.available<100Mi", true, 100 * MI + 1, true, 1LL << 34,
+	  false, 0, THRESHOLD_NOT_MET, 100 * MI + 1 },
+	{ "milli limit below one byte", "memory.available<100m", true, 0, true, 10, false, 0,
+	  THRESHOLD_MET, 0 },
+	{ "milli limit above zero", "memory.available<100m", true, 1, true, 10, false, 0,
+	  THRESHOLD_NOT_MET, 1 },
+	{ "stall equal", "memory.stall>40", true, 40000, false, 0, false, 0, THRESHOLD_NOT_MET,
+	  40000 },
+	{ "stall one above", "memory.stall>40", true, 40001, false, 0, false, 0, THRESHOLD_MET,
+	  40001 },
+	{ "stall one below", "memory.stall>40", true, 39999, false, 0, false, 0, THRESHOLD_NOT_MET,
+	  39999 },
+	{ "stall percent sign", "memory.stall>40%", true, 40001, false, 0, false, 0, THRESHOLD_MET,
+	  40001 },
+	{ "stall fraction equal", "memory.stall>40.5", true, 40500, false, 0, false, 0,
+	  THRESHOLD_NOT_MET, 40500 },
+	{ "stall fraction above", "memory.stall>40.5", true, 40501, false, 0, false, 0,
+	  THRESHOLD_MET, 40501 },
+	{ "percent equal", "nodefs.available<10%", true, 100, true, 1000, false, 0,
+	  THRESHOLD_NOT_MET, 100 },
+	{ "percent one below", "nodefs.available<10%", true, 99, true, 1000, false, 0,
+	  THRESHOLD_MET, 99 },
+	{ "percent one above", "nodefs.available<10%", true, 101, true, 1000, false, 0,
+	  THRESHOLD_NOT_MET, 101 },
+	{ "percent fraction of limit", "nodefs.available<10%", true, 100, true, 1001, false, 0,
+	  THRESHOLD_MET, 100 },
+	{ "percent fraction above", "nodefs.available<10%", true, 101, true, 1001, false, 0,
+	  THRESHOLD_NOT_MET, 101 },
+	{ "fractional percent equal", "nodefs.available<2.5%", true, 25, true, 1000, false, 0,
+	  THRESHOLD_NOT_MET, 25 },
+	{ "fractional percent below", "nodefs.available<2.5%", true, 24, true, 1000, false, 0,
+	  THRESHOLD_MET, 24 },
+	{ "percent of zero capacity", "nodefs.inodesFree<5%", true, 0, true, 0, false, 0,
+	  THRESHOLD_UNAVAILABLE, 0 },
+	{ "percent without capacity", "nodefs.inodesFree<5%", true, 0, false, 0, false, 0,
+	  THRESHOLD_UNAVAILABLE, 0 },
+	{ "absolute with zero capacity", "nodefs.inodesFree<1", true, 0, true, 0, false, 0,
+	  THRESHOLD_MET, 0 },
+	{ "largest capacity", "nodefs.available<100%", true, INT64_MAX - 1, true, INT64_MAX, false,
+	  0, THRESHOLD_MET, INT64_MAX - 1 },
+	{ "window minimum met", "pid.available<5%", true, 300000, true, 4194304, true, 209715,
+	  THRESHOLD_MET, 209715 },
 	{ "window minimum not met", "pid.available<5%", true, 300000, true, 4194304, true, 209716,
 	  THRESHOLD_NOT_MET, 209716 },
-	{ "greater ignores minimum", "disk.latency>2000", true, 2001, false, 0, true, 5, THRESHOLD_MET, 2001 },
+	{ "greater ignores minimum", "disk.latency>2000", true, 2001, false, 0, true, 5,
+	  THRESHOLD_MET, 2001 },
 	{ "boolean false", "net.defaultRoute<1", true, 0, false, 0, false, 0, THRESHOLD_MET, 0 },
 	{ "boolean true", "net.defaultRoute<1", true, 1, false, 0, false, 0, THRESHOLD_NOT_MET, 1 },
 	{ "count above zero", "memory.oomKills>0", true, 1, false, 0, false, 0, THRESHOLD_MET, 1 },
 	{ "count zero", "memory.oomKills>0", true, 0, false, 0, false, 0, THRESHOLD_NOT_MET, 0 },
-	{ "no observation", "memory.available<100Mi", false, 0, false, 0, false, 0, THRESHOLD_UNAVAILABLE, -1 },
+	{ "no observation", "memory.available<100Mi", false, 0, false, 0, false, 0,
+	  THRESHOLD_UNAVAILABLE, -1 },
 };
 
 static void threshold_compare_table(void **state)
@@ -217,7 +244,8 @@ static void threshold_limit_table(void **state)
 		int64_t limit = 0;
 
 		assert_int_equal(threshold_parse(c->expression, &t, NULL, 0), 0);
-		check_int(c->expression, threshold_limit(&t, c->has_capacity, c->capacity, &limit), c->ret);
+		check_int(c->expression, threshold_limit(&t, c->has_capacity, c->capacity, &limit),
+			  c->ret);
 		check_int(c->expression, limit, c->limit);
 	}
 }
@@ -315,9 +343,12 @@ static void signal_unit_names(void **state)
 
 static void signal_sample_setters(void **state)
 {
-	struct signal_sample s = { .id = SIGNAL_MEMORY_AVAILABLE, .has_window_min = true, .window_min = 3 };
+	struct signal_sample s = { .id = SIGNAL_MEMORY_AVAILABLE,
+				   .has_window_min = true,
+				   .window_min = 3 };
 
-	signal_sample_set_unobserved(&s, "procfs", "open /proc/meminfo: %s", "No such file or directory");
+	signal_sample_set_unobserved(&s, "procfs", "open /proc/meminfo: %s",
+				     "No such file or directory");
 	assert_false(s.observed);
 	assert_false(s.has_window_min);
 	assert_string_equal(s.source, "procfs");
@@ -342,12 +373,14 @@ struct check_case {
 	int64_t capacity;
 	bool has_window_min;
 	int64_t window_min;
-	const char *reason;   /* NULL: the sample is possible */
+	const char *reason; /* NULL: the sample is possible */
 };
 
 static const struct check_case check_cases[] = {
-	{ "available within capacity", SIGNAL_MEMORY_AVAILABLE, true, 10, true, 100, false, 0, NULL },
-	{ "available equal to capacity", SIGNAL_MEMORY_AVAILABLE, true, 100, true, 100, false, 0, NULL },
+	{ "available within capacity", SIGNAL_MEMORY_AVAILABLE, true, 10, true, 100, false, 0,
+	  NULL },
+	{ "available equal to capacity", SIGNAL_MEMORY_AVAILABLE, true, 100, true, 100, false, 0,
+	  NULL },
 	{ "available above capacity", SIGNAL_MEMORY_AVAILABLE, true, 101, true, 100, false, 0,
 	  "impossible sample: memory.available 101 is above its capacity 100" },
 	{ "negative available", SIGNAL_MEMORY_AVAILABLE, true, -5, true, 100, false, 0,
@@ -369,7 +402,8 @@ static const struct check_case check_cases[] = {
 	  "impossible sample: kubelet.healthy is 2, expected 0 or 1" },
 	{ "boolean of 1", SIGNAL_KUBELET_HEALTHY, true, 1, false, 0, false, 0, NULL },
 	{ "no observation", SIGNAL_MEMORY_AVAILABLE, false, -5, true, 100, false, 0, NULL },
-	{ "invalid id", _SIGNAL_MAX, true, 1, false, 0, false, 0, "sample has invalid signal id 17" },
+	{ "invalid id", _SIGNAL_MAX, true, 1, false, 0, false, 0,
+	  "sample has invalid signal id 17" },
 };
 
 static void signal_sample_check_table(void **state)
@@ -387,7 +421,8 @@ static void signal_sample_check_table(void **state)
 		};
 		char reason[SIGNAL_REASON_MAX] = "";
 
-		check_int(c->name, signal_sample_check(&s, reason, sizeof(reason)), c->reason ? -EINVAL : 0);
+		check_int(c->name, signal_sample_check(&s, reason, sizeof(reason)),
+			  c->reason ? -EINVAL : 0);
 		assert_string_equal(reason, c->reason ? c->reason : "");
 	}
 }
@@ -447,8 +482,9 @@ static void signal_pid_limit_table(void **state)
 		const struct pid_limit_case *c = &pid_limit_cases[i];
 		int64_t limit = -1;
 
-		check_int(c->name, signal_pid_limit(c->has_pid_max, c->pid_max, c->has_threads_max, c->threads_max,
-						     &limit),
+		check_int(c->name,
+			  signal_pid_limit(c->has_pid_max, c->pid_max, c->has_threads_max,
+					   c->threads_max, &limit),
 			  c->ret);
 		check_int(c->name, limit, c->limit);
 	}
@@ -473,14 +509,8 @@ struct working_set_case {
 };
 
 static const struct working_set_case working_set_cases[] = {
-	{ 1000, 300, 700 },
-	{ 1000, 1000, 0 },
-	{ 1000, 1001, 0 },
-	{ 1000, 0, 1000 },
-	{ 1000, -5, 1000 },
-	{ 0, 0, 0 },
-	{ -1, 0, 0 },
-	{ INT64_MAX, 1, INT64_MAX - 1 },
+	{ 1000, 300, 700 }, { 1000, 1000, 0 }, { 1000, 1001, 0 }, { 1000, 0, 1000 },
+	{ 1000, -5, 1000 }, { 0, 0, 0 },       { -1, 0, 0 },	  { INT64_MAX, 1, INT64_MAX - 1 },
 };
 
 static void signal_memory_arithmetic(void **state)
