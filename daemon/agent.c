@@ -99,6 +99,52 @@ static bool all_kinds_evaluated(const struct agent *a)
 	return true;
 }
 
+static void format_taints(const struct taint *taints, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s%s%s:%s", i ? ", " : "", taints[i].key,
+					 taints[i].value[0] ? "=" : "", taints[i].value,
+					 taint_effect_name(taints[i].effect));
+	if (n == 0)
+		snprintf(buf, len, "none");
+}
+
+/* Plans the taints that follow from the current conditions. */
+static void plan_taints(struct agent *a, int64_t now_ms)
+{
+	struct condition conditions[_CONDITION_KIND_MAX];
+	struct taint planned[AGENT_TAINTS_MAX];
+	struct taint_plan_result result;
+	struct taint_plan_input input;
+	char list[1024];
+	size_t n = 0;
+	int r;
+
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		const struct condition *c = condition_engine_get(&a->engine, (enum condition_kind)k);
+
+		if (c)
+			conditions[n++] = *c;
+	}
+	taint_plan_input_from_conditions(&input, &a->cfg.taint_profile, conditions, n);
+	r = taint_plan(&a->cfg.taint_profile, &input, a->taints, a->n_taints, now_ms, planned, AGENT_TAINTS_MAX,
+		       &result);
+	if (r < 0) {
+		log_error("taints: planning failed: %s", strerror(-r));
+		return;
+	}
+	if (!result.changed)
+		return;
+
+	memcpy(a->taints, planned, result.n_taints * sizeof(planned[0]));
+	a->n_taints = result.n_taints;
+	format_taints(a->taints, a->n_taints, list, sizeof(list));
+	log_info("taints: %u added, %u removed; desired taints now: %s", result.added, result.removed, list);
+}
+
 static void tick(struct agent *a)
 {
 	struct condition_transition transitions[_CONDITION_KIND_MAX * 2];
@@ -126,6 +172,7 @@ static void tick(struct agent *a)
 	}
 	if (n > 0)
 		save_state(a);
+	plan_taints(a, now_ms);
 
 	if (!a->all_evaluated && all_kinds_evaluated(a)) {
 		a->all_evaluated = true;
@@ -162,6 +209,7 @@ static void reload(struct agent *a)
 	free(next);
 	log_set_max_level(log_level_from_name(a->cfg.log_level));
 	condition_engine_reconfigure(&a->engine, &a->cfg.engine);
+	plan_taints(a, agent_now_ms(a));
 	sampler_reconfigure(a->sampler, &a->cfg);
 	r = arm_tick_timer(a);
 	if (r < 0)

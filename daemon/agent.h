@@ -13,9 +13,13 @@
 #include "conditions/signal.h"
 #include "daemon/config.h"
 #include "daemon/sampler.h"
+#include "taints/planner.h"
 
 /* Transitions kept for /v1/events and the CLI; older ones are dropped. */
 #define AGENT_EVENTS_MAX 256
+
+/* Room for the Node's own taints plus every taint nodecond can own. */
+#define AGENT_TAINTS_MAX (64 + TAINT_PLAN_OWNED_MAX)
 
 struct agent_event {
 	int64_t time_ms;
@@ -39,6 +43,14 @@ struct agent {
 	int64_t last_sample_ms;
 	uint64_t ticks;
 	bool all_evaluated;           /* every enabled kind had its first evaluation */
+
+	/*
+	 * The node's taints as nodecond wants them. In local mode only the
+	 * owned ones; with an API server the Node's list with owned keys
+	 * planned.
+	 */
+	struct taint taints[AGENT_TAINTS_MAX];
+	size_t n_taints;
 
 	struct agent_event events[AGENT_EVENTS_MAX];
 	unsigned events_head;         /* index of the oldest event */

@@ -457,6 +457,8 @@ static int condition_field(struct walk *w, struct nodecond_config *cfg, const ch
 
 		if (r == 0 && rule->type[0] == '\0')
 			return walk_error(w, value, path, "empty condition type: expected a name such as KernelMemoryPressure");
+		if (r == 0)
+			cfg->condition_type_set[kind] = true;
 		return r;
 	}
 	if (strcmp(key, "taints") == 0)
@@ -580,6 +582,7 @@ void config_init_defaults(struct nodecond_config *cfg)
 	snprintf(cfg->profile, sizeof(cfg->profile), "companion");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	engine_config_init_defaults(&cfg->engine);
+	taint_profile_init(&cfg->taint_profile, PROFILE_COMPANION);
 }
 
 static int check_consistency(struct walk *w, const struct nodecond_config *cfg)
@@ -774,5 +777,63 @@ int config_build(struct nodecond_config *cfg, const struct config_flags *flags, 
 		snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", flags->log_level);
 	}
 
+	r = config_apply_profile(cfg, err, err_len);
+	if (r < 0)
+		return r;
 	return config_resolve_node_name(cfg, err, err_len);
+}
+
+int config_apply_profile(struct nodecond_config *cfg, char *err, size_t err_len)
+{
+	struct taint_profile_overrides *overrides;
+	char detail[CONFIG_ERROR_MAX];
+	enum profile_name base;
+	int r;
+
+	base = profile_name_from_string(cfg->profile);
+	if (base == _PROFILE_INVALID) {
+		snprintf(err, err_len, "config: profile: invalid value \"%s\": expected companion or standard",
+			 cfg->profile);
+		return -EINVAL;
+	}
+
+	overrides = calloc(1, sizeof(*overrides));
+	if (!overrides)
+		return -ENOMEM;
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		const struct config_condition_taints *ct = &cfg->condition_taints[k];
+		struct profile_kind_override *o = &overrides->kinds[k];
+
+		if (cfg->condition_type_set[k]) {
+			o->has_type = true;
+			snprintf(o->condition_type, sizeof(o->condition_type), "%s", cfg->engine.rules[k].type);
+		}
+		if (!ct->set)
+			continue;
+		o->has_taints = true;
+		o->n_taints = ct->n_taints;
+		for (size_t i = 0; i < ct->n_taints; i++) {
+			char path[96];
+
+			snprintf(path, sizeof(path), "conditions.%s.taints[%zu]", condition_kind_name(k), i);
+			r = taint_init(&o->taints[i], ct->taints[i].key, ct->taints[i].value, ct->taints[i].effect, 0,
+				       detail, sizeof(detail));
+			if (r < 0) {
+				snprintf(err, err_len, "config: %s: %s", path, detail);
+				free(overrides);
+				return -EINVAL;
+			}
+		}
+	}
+
+	r = taint_profile_build(&cfg->taint_profile, base, overrides, detail, sizeof(detail));
+	free(overrides);
+	if (r < 0) {
+		snprintf(err, err_len, "config: %s", detail);
+		return -EINVAL;
+	}
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++)
+		snprintf(cfg->engine.rules[k].type, sizeof(cfg->engine.rules[k].type), "%s",
+			 cfg->taint_profile.kinds[k].condition_type);
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "conditions/engine.h"
+#include "taints/profile.h"
 
 #define CONFIG_API_VERSION "nodecond.io/v1alpha1"
 #define CONFIG_KIND "NodecondConfiguration"
@@ -58,6 +59,13 @@ struct nodecond_config {
 	char log_level[16];
 	struct engine_config engine;
 	struct config_condition_taints condition_taints[_CONDITION_KIND_MAX];
+	bool condition_type_set[_CONDITION_KIND_MAX];   /* the file named the type */
+
+	/*
+	 * The profile with the file's overrides applied; config_build() fills
+	 * it and copies its condition types into engine.rules.
+	 */
+	struct taint_profile taint_profile;
 };
 
 /* Overrides from the command line; NULL fields are not set. */
@@ -92,6 +100,13 @@ int config_load_string(struct nodecond_config *cfg, const char *text, size_t len
  * any), the flags, then the node name from NODE_NAME or the host name.
  */
 int config_build(struct nodecond_config *cfg, const struct config_flags *flags, char *err, size_t err_len);
+
+/*
+ * Builds cfg->taint_profile from the profile name and the per-condition
+ * type and taint overrides, and sets each rule's condition type from it.
+ * Returns 0 or -EINVAL with err naming the field.
+ */
+int config_apply_profile(struct nodecond_config *cfg, char *err, size_t err_len);
 
 /*
  * Resolves the node name: the configured one, then NODE_NAME, then the host

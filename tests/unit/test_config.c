@@ -322,6 +322,82 @@ static void node_name_validation(void **state)
 	assert_true(config_node_name_valid(long_name));
 }
 
+static void standard_profile_sets_upstream_names(void **state)
+{
+	struct config_flags flags = { .profile = "standard", .node_name = "n1" };
+	struct nodecond_config cfg;
+	char err[CONFIG_ERROR_MAX] = "";
+	const struct profile_kind *not_ready;
+
+	assert_int_equal(config_build(&cfg, &flags, err, sizeof(err)), 0);
+	assert_string_equal(cfg.engine.rules[CONDITION_MEMORY_PRESSURE].type, "MemoryPressure");
+	assert_string_equal(cfg.engine.rules[CONDITION_NOT_READY].type, "Ready");
+	not_ready = &cfg.taint_profile.kinds[CONDITION_NOT_READY];
+	assert_int_equal(not_ready->n_taints, 2);
+	assert_string_equal(not_ready->taints[0].key, "node.kubernetes.io/not-ready");
+	assert_int_equal(not_ready->taints[1].effect, TAINT_EFFECT_NO_EXECUTE);
+}
+
+static void overrides_reach_profile(void **state)
+{
+	static const char yaml[] =
+		"conditions:\n"
+		"  PIDPressure:\n"
+		"    type: MyPIDPressure\n"
+		"    taints:\n"
+		"      - {key: example.com/pids, value: low, effect: NoExecute}\n";
+	char path[] = "/tmp/nodecond-test-profile-XXXXXX";
+	struct config_flags flags = { .node_name = "n1" };
+	struct nodecond_config cfg;
+	char err[CONFIG_ERROR_MAX] = "";
+	const struct profile_kind *pid;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	flags.config_path = path;
+
+	assert_int_equal(config_build(&cfg, &flags, err, sizeof(err)), 0);
+	pid = &cfg.taint_profile.kinds[CONDITION_PID_PRESSURE];
+	assert_string_equal(pid->condition_type, "MyPIDPressure");
+	assert_string_equal(cfg.engine.rules[CONDITION_PID_PRESSURE].type, "MyPIDPressure");
+	assert_int_equal(pid->n_taints, 1);
+	assert_string_equal(pid->taints[0].key, "example.com/pids");
+	assert_string_equal(pid->taints[0].value, "low");
+	assert_int_equal(pid->taints[0].effect, TAINT_EFFECT_NO_EXECUTE);
+	/* Kinds the file left alone keep the companion profile. */
+	assert_string_equal(cfg.taint_profile.kinds[CONDITION_DISK_PRESSURE].taints[0].key,
+			    "nodecond.io/disk-pressure");
+	unlink(path);
+}
+
+static void invalid_taint_key_rejected(void **state)
+{
+	static const char yaml[] =
+		"conditions:\n"
+		"  PIDPressure:\n"
+		"    taints:\n"
+		"      - {key: 'bad key!', effect: NoSchedule}\n";
+	char path[] = "/tmp/nodecond-test-profile-XXXXXX";
+	struct config_flags flags = { .node_name = "n1" };
+	struct nodecond_config cfg;
+	char err[CONFIG_ERROR_MAX] = "";
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	flags.config_path = path;
+
+	assert_int_equal(config_build(&cfg, &flags, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "conditions.PIDPressure.taints[0]"));
+	assert_non_null(strstr(err, "bad key!"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +409,9 @@ int main(void)
 		cmocka_unit_test(flags_override_file),
 		cmocka_unit_test(node_name_order),
 		cmocka_unit_test(node_name_validation),
+		cmocka_unit_test(standard_profile_sets_upstream_names),
+		cmocka_unit_test(overrides_reach_profile),
+		cmocka_unit_test(invalid_taint_key_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
