@@ -108,6 +108,7 @@ asan:
 		LDFLAGS="-fsanitize=address,undefined" SUITE=unit-asan test-unit
 
 coverage:
+	@find build-cov -name '*.gcda' -delete 2>/dev/null || true
 	$(MAKE) BUILD=build-cov CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" test-unit
 	@tests/coverage.sh build-cov
 

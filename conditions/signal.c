@@ -35,7 +35,7 @@ static const struct signal_info signal_table[_SIGNAL_MAX] = {
 static const char *const signal_unit_names[_SIGNAL_UNIT_MAX] = {
 	[SIGNAL_UNIT_BYTES] = "bytes",		 [SIGNAL_UNIT_COUNT] = "count",
 	[SIGNAL_UNIT_PERCENT] = "percent",	 [SIGNAL_UNIT_MILLISECONDS] = "milliseconds",
-	[SIGNAL_UNIT_PER_SECOND] = "per second", [SIGNAL_UNIT_BOOLEAN] = "boolean",
+	[SIGNAL_UNIT_PER_SECOND] = "perSecond", [SIGNAL_UNIT_BOOLEAN] = "boolean",
 };
 
 const struct signal_info *signal_info_get(enum signal_id id)

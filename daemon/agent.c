@@ -189,6 +189,7 @@ static void reload(struct agent *a)
 {
 	struct nodecond_config *next;
 	char err[CONFIG_ERROR_MAX];
+	size_t kept;
 	int r;
 
 	next = malloc(sizeof(*next));
@@ -205,6 +206,15 @@ static void reload(struct agent *a)
 	snprintf(next->socket_path, sizeof(next->socket_path), "%s", a->cfg.socket_path);
 	snprintf(next->node_name, sizeof(next->node_name), "%s", a->cfg.node_name);
 
+	/* Taints the old profile owned and the new one does not are nobody's now: drop them. */
+	kept = 0;
+	for (size_t i = 0; i < a->n_taints; i++) {
+		const char *key = a->taints[i].key;
+
+		if (!taint_profile_owns_key(&a->cfg.taint_profile, key) || taint_profile_owns_key(&next->taint_profile, key))
+			a->taints[kept++] = a->taints[i];
+	}
+	a->n_taints = kept;
 	a->cfg = *next;
 	free(next);
 	log_set_max_level(log_level_from_name(a->cfg.log_level));

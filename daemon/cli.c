@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/cli.h"
+#include "daemon/pod_json.h"
 #include "daemon/timefmt.h"
 #include "daemon/version.h"
 
@@ -52,9 +53,14 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* GETs path from the agent; returns the HTTP status, or -1 after printing why no agent answered. */
-static long cli_get(const struct cli_options *o, const char *path, struct buffer *out)
+/*
+ * Sends a request to the agent: a GET, or a POST when body is not NULL.
+ * Returns the HTTP status, or -1 after printing why no agent answered.
+ */
+static long cli_request(const struct cli_options *o, const char *path, const char *body, size_t body_len,
+			struct buffer *out)
 {
+	struct curl_slist *headers = NULL;
 	char url[256], errbuf[CURL_ERROR_SIZE] = "";
 	CURL *curl;
 	CURLcode rc;
@@ -74,6 +80,12 @@ static long cli_get(const struct cli_options *o, const char *path, struct buffer
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (body) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
 
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
@@ -85,8 +97,14 @@ static long cli_get(const struct cli_options *o, const char *path, struct buffer
 	} else {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	}
+	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
 	return status;
+}
+
+static long cli_get(const struct cli_options *o, const char *path, struct buffer *out)
+{
+	return cli_request(o, path, NULL, 0, out);
 }
 
 static const char *json_string(const cJSON *o, const char *name, const char *fallback)
@@ -203,6 +221,21 @@ static void print_programs(const cJSON *programs)
 	}
 }
 
+static void print_taints_table(const cJSON *taints)
+{
+	const cJSON *t;
+
+	if (cJSON_GetArraySize(taints) == 0) {
+		printf("(no taints)\n");
+		return;
+	}
+	printf("%-40s %-16s %-17s %s\n", "KEY", "VALUE", "EFFECT", "TIME ADDED");
+	cJSON_ArrayForEach(t, taints) {
+		printf("%-40s %-16s %-17s %s\n", json_string(t, "key", "?"), json_string(t, "value", ""),
+		       json_string(t, "effect", "?"), json_string(t, "timeAdded", "-"));
+	}
+}
+
 static void print_events_table(const cJSON *events)
 {
 	const cJSON *e;
@@ -220,6 +253,7 @@ enum view {
 	VIEW_CONDITIONS,
 	VIEW_SIGNALS,
 	VIEW_EVENTS,
+	VIEW_TAINTS,
 };
 
 static int show(const struct cli_options *o, enum view view)
@@ -229,6 +263,7 @@ static int show(const struct cli_options *o, enum view view)
 		[VIEW_CONDITIONS] = "/v1/conditions",
 		[VIEW_SIGNALS] = "/v1/signals",
 		[VIEW_EVENTS] = "/v1/events",
+		[VIEW_TAINTS] = "/v1/taints",
 	};
 	struct buffer body;
 	cJSON *root;
@@ -280,6 +315,12 @@ static int show(const struct cli_options *o, enum view view)
 		break;
 	case VIEW_EVENTS:
 		print_events_table(cJSON_GetObjectItemCaseSensitive(root, "events"));
+		break;
+	case VIEW_TAINTS:
+		printf("Taints nodecond wants on node %s (profile %s, written by the %s)\n\n",
+		       json_string(root, "nodeName", "?"), json_string(root, "profile", "?"),
+		       json_string(root, "writer", "?"));
+		print_taints_table(cJSON_GetObjectItemCaseSensitive(root, "taints"));
 		break;
 	}
 	cJSON_Delete(root);
@@ -381,6 +422,257 @@ int cli_signals(int argc, char **argv)
 int cli_events(int argc, char **argv)
 {
 	return run_view(argc, argv, "events", "Prints the latest condition transitions.", VIEW_EVENTS);
+}
+
+int cli_taints(int argc, char **argv)
+{
+	return run_view(argc, argv, "taints", "Prints the taints nodecond wants on the node.", VIEW_TAINTS);
+}
+
+static void usage_tolerates(FILE *out)
+{
+	fprintf(out,
+		"Usage: nodecond tolerates -f FILE [OPTIONS]\n"
+		"\n"
+		"Checks a pod against the node's taints: for each taint, whether the pod\n"
+		"tolerates it, and for NoExecute taints, when the pod would be evicted.\n"
+		"FILE is a Pod, a PodSpec or a list of tolerations in JSON; - reads stdin.\n"
+		"\n"
+		"Options:\n"
+		"  -f, --file FILE            the pod or tolerations to check (required)\n"
+		"      --taints FILE          check against these taints (a list, a Node, or the\n"
+		"                             output of 'nodecond taints -o json') instead of\n"
+		"                             asking the agent for the node's current taints\n"
+		"      --daemonset            add the tolerations the DaemonSet controller adds\n"
+		"      --no-admission-defaults  do not add the DefaultTolerationSeconds\n"
+		"                             admission defaults (300 s for not-ready and unreachable)\n"
+		"      --socket PATH          the agent's Unix socket (default %s)\n"
+		"  -o, --output FMT           table (default) or json\n"
+		"  -h, --help                 show this help\n",
+		CLI_DEFAULT_SOCKET);
+}
+
+static int read_input(const char *path, char **ret, size_t *ret_len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	struct buffer b = { 0 };
+	char chunk[8192];
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "nodecond tolerates: cannot open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (collect(chunk, 1, n, &b) != n) {
+			fprintf(stderr, "nodecond tolerates: %s is larger than %d bytes\n", path, CLI_RESPONSE_MAX);
+			free(b.data);
+			if (f != stdin)
+				fclose(f);
+			return -EFBIG;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	*ret = b.data ? b.data : strdup("");
+	*ret_len = b.len;
+	return 0;
+}
+
+static void format_eviction(const cJSON *eviction, char *buf, size_t len)
+{
+	const char *when = json_string(eviction, "when", "?");
+
+	if (strcmp(when, "At") == 0) {
+		const char *at = json_string(eviction, "time", NULL);
+		int64_t at_ms, now_ms = (int64_t)time(NULL) * 1000;
+		char age[32];
+
+		if (!at || timefmt_parse_rfc3339(at, &at_ms) < 0) {
+			snprintf(buf, len, "at a time too far to show");
+			return;
+		}
+		timefmt_age(at_ms > now_ms ? at_ms - now_ms : now_ms - at_ms, age, sizeof(age));
+		if (at_ms > now_ms)
+			snprintf(buf, len, "at %s (in %s)", at, age);
+		else
+			snprintf(buf, len, "at %s (due %s ago)", at, age);
+	}
+	else if (strcmp(when, "Immediately") == 0)
+		snprintf(buf, len, "immediately");
+	else
+		snprintf(buf, len, "never");
+}
+
+static void print_verdict(const cJSON *root)
+{
+	const cJSON *v;
+	char eviction[96];
+
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "taints")) == 0) {
+		printf("The node has no taints: the pod can be scheduled and is never evicted for taints.\n");
+		return;
+	}
+	printf("%-40s %-17s %-10s %-16s %s\n", "TAINT", "EFFECT", "TOLERATED", "BY", "EVICTION");
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "taints")) {
+		const cJSON *taint = cJSON_GetObjectItemCaseSensitive(v, "taint");
+		const cJSON *index = cJSON_GetObjectItemCaseSensitive(v, "tolerationIndex");
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(v, "eviction");
+		char key[128], by[32] = "-";
+
+		snprintf(key, sizeof(key), "%s%s%s", json_string(taint, "key", "?"),
+			 json_string(taint, "value", "")[0] ? "=" : "", json_string(taint, "value", ""));
+		if (cJSON_IsNumber(index))
+			snprintf(by, sizeof(by), "tolerations[%d]", index->valueint);
+		if (ev)
+			format_eviction(ev, eviction, sizeof(eviction));
+		else
+			snprintf(eviction, sizeof(eviction), "-");
+		printf("%-40s %-17s %-10s %-16s %s\n", key, json_string(taint, "effect", "?"),
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "tolerated")) ? "yes" : "no", by, eviction);
+	}
+	format_eviction(cJSON_GetObjectItemCaseSensitive(root, "eviction"), eviction, sizeof(eviction));
+	printf("\nScheduling: %s\n",
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "schedulable")) ?
+		       "allowed: every NoSchedule and NoExecute taint is tolerated" :
+		       "blocked: some NoSchedule or NoExecute taint is not tolerated");
+	printf("A running pod is evicted: %s\n", eviction);
+}
+
+int cli_tolerates(int argc, char **argv)
+{
+	enum { OPT_SOCKET = 256, OPT_TAINTS, OPT_DAEMONSET, OPT_NO_ADMISSION };
+	static const struct option options[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "taints", required_argument, NULL, OPT_TAINTS },
+		{ "daemonset", no_argument, NULL, OPT_DAEMONSET },
+		{ "no-admission-defaults", no_argument, NULL, OPT_NO_ADMISSION },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct toleration_check_options check = { .admission_defaults = true };
+	struct cli_options o = { .socket_path = CLI_DEFAULT_SOCKET };
+	const char *file = NULL, *taints_file = NULL;
+	char *body = NULL, err[POD_JSON_ERROR_MAX];
+	cJSON *verdict = NULL;
+	size_t body_len;
+	int c, r, exit_code = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case OPT_TAINTS:
+			taints_file = optarg;
+			break;
+		case OPT_DAEMONSET:
+			check.daemonset = true;
+			break;
+		case OPT_NO_ADMISSION:
+			check.admission_defaults = false;
+			break;
+		case OPT_SOCKET:
+			o.socket_path = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0) {
+				o.json = true;
+			} else if (strcmp(optarg, "table") != 0) {
+				fprintf(stderr, "nodecond tolerates: invalid output format \"%s\": expected table or json\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage_tolerates(stdout);
+			return 0;
+		default:
+			usage_tolerates(stderr);
+			return 2;
+		}
+	}
+	if (!file || optind < argc) {
+		fprintf(stderr, "nodecond tolerates: %s\n", file ? "unexpected argument" : "missing -f FILE");
+		usage_tolerates(stderr);
+		return 2;
+	}
+	if (read_input(file, &body, &body_len) < 0)
+		return 2;
+
+	if (taints_file) {
+		struct taint taints[POD_JSON_TAINTS_MAX];
+		size_t n_taints = 0;
+		char *taints_text = NULL;
+		size_t taints_len;
+		cJSON *root;
+
+		if (read_input(taints_file, &taints_text, &taints_len) < 0) {
+			free(body);
+			return 2;
+		}
+		root = cJSON_ParseWithLength(taints_text, taints_len);
+		free(taints_text);
+		r = root ? pod_json_parse_taints(root, taints, POD_JSON_TAINTS_MAX, &n_taints, err, sizeof(err)) : -EINVAL;
+		if (!root)
+			snprintf(err, sizeof(err), "invalid JSON");
+		cJSON_Delete(root);
+		if (r < 0) {
+			fprintf(stderr, "nodecond tolerates: %s: %s\n", taints_file, err);
+			free(body);
+			return 2;
+		}
+		r = pod_json_check(body, body_len, &check, taints, n_taints, (int64_t)time(NULL) * 1000, &verdict, err,
+				   sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "nodecond tolerates: %s: %s\n", file, err);
+			free(body);
+			return 2;
+		}
+	} else {
+		struct buffer answer;
+		char path[96];
+		long status;
+
+		snprintf(path, sizeof(path), "/v1/tolerations?daemonSet=%s&admissionDefaults=%s",
+			 check.daemonset ? "true" : "false", check.admission_defaults ? "true" : "false");
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		status = cli_request(&o, path, body, body_len, &answer);
+		curl_global_cleanup();
+		if (status == 400) {
+			cJSON *e = cJSON_Parse(answer.data ? answer.data : "");
+
+			fprintf(stderr, "nodecond tolerates: %s: %s\n", file, json_string(e, "message", "invalid input"));
+			cJSON_Delete(e);
+			exit_code = 2;
+		} else if (status == 200) {
+			verdict = cJSON_Parse(answer.data ? answer.data : "");
+			if (!verdict)
+				fprintf(stderr, "nodecond tolerates: the agent's answer is not valid JSON\n");
+		} else if (status > 0) {
+			fprintf(stderr, "nodecond tolerates: the agent answered %ld: %s", status,
+				answer.data ? answer.data : "(no body)\n");
+		}
+		free(answer.data);
+	}
+	free(body);
+
+	if (verdict) {
+		if (o.json) {
+			char *text = cJSON_Print(verdict);
+
+			printf("%s\n", text ? text : "null");
+			free(text);
+		} else {
+			print_verdict(verdict);
+		}
+		cJSON_Delete(verdict);
+		exit_code = 0;
+	}
+	return exit_code;
 }
 
 int cli_version(int argc, char **argv)

@@ -7,6 +7,8 @@ int cli_status(int argc, char **argv);
 int cli_conditions(int argc, char **argv);
 int cli_signals(int argc, char **argv);
 int cli_events(int argc, char **argv);
+int cli_taints(int argc, char **argv);
+int cli_tolerates(int argc, char **argv);
 int cli_version(int argc, char **argv);
 
 #endif

@@ -18,7 +18,9 @@ static const struct command {
 	{ "status", cli_status, "conditions, the signals behind them, the BPF programs" },
 	{ "conditions", cli_conditions, "the node's conditions" },
 	{ "signals", cli_signals, "the latest sample of every signal and its source" },
+	{ "taints", cli_taints, "the taints nodecond wants on the node" },
 	{ "events", cli_events, "the latest condition transitions" },
+	{ "tolerates", cli_tolerates, "which taints a pod tolerates, and when it would be evicted" },
 	{ "version", cli_version, "version, libbpf version, kernel features found" },
 };
 

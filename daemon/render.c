@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/pod_json.h"
 #include "daemon/render.h"
 #include "daemon/timefmt.h"
 #include "daemon/version.h"
@@ -148,5 +149,18 @@ cJSON *render_status(const struct agent *a)
 	cJSON_AddItemToObject(o, "signals", cJSON_DetachItemFromObject(signals, "signals"));
 	cJSON_AddItemToObject(o, "programs", cJSON_DetachItemFromObject(signals, "programs"));
 	cJSON_Delete(signals);
+	return o;
+}
+
+cJSON *render_taints(const struct agent *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *list = cJSON_AddArrayToObject(o, "taints");
+
+	cJSON_AddStringToObject(o, "nodeName", a->cfg.node_name);
+	cJSON_AddStringToObject(o, "profile", a->cfg.profile);
+	cJSON_AddStringToObject(o, "writer", a->cfg.taints_writer == TAINTS_WRITER_AGENT ? "agent" : "controller");
+	for (size_t i = 0; i < a->n_taints; i++)
+		cJSON_AddItemToArray(list, pod_json_taint(&a->taints[i]));
 	return o;
 }

@@ -14,6 +14,7 @@ cJSON *render_conditions(const struct agent *a);
 cJSON *render_signals(const struct agent *a);
 cJSON *render_events(const struct agent *a);
 cJSON *render_status(const struct agent *a);
+cJSON *render_taints(const struct agent *a);
 
 /* One condition as the Kubernetes API writes it, plus nodecond's kind. */
 cJSON *render_condition(enum condition_kind kind, const struct condition *c);

@@ -16,7 +16,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/agent.h"
 #include "daemon/log.h"
+#include "daemon/pod_json.h"
 #include "daemon/render.h"
 #include "daemon/server.h"
 
@@ -215,7 +217,40 @@ static const struct route {
 	{ "/v1/conditions", render_conditions },
 	{ "/v1/signals", render_signals },
 	{ "/v1/events", render_events },
+	{ "/v1/taints", render_taints },
 };
+
+/* Reads a boolean query parameter; a missing one is fallback. */
+static bool query_bool(struct MHD_Connection *c, const char *name, bool fallback)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+
+	if (!v)
+		return fallback;
+	return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+}
+
+static enum MHD_Result handle_tolerations(struct server *s, struct MHD_Connection *c, struct request *req)
+{
+	struct toleration_check_options opts;
+	char err[POD_JSON_ERROR_MAX];
+	cJSON *verdict = NULL;
+	int r;
+
+	opts.daemonset = query_bool(c, "daemonSet", false);
+	opts.admission_defaults = query_bool(c, "admissionDefaults", true);
+	if (!req->body || req->len == 0)
+		return send_error(s, c, MHD_HTTP_BAD_REQUEST, "BadRequest",
+				  "missing body: send a Pod, a PodSpec or a list of tolerations as JSON");
+
+	r = pod_json_check(req->body, req->len, &opts, s->agent->taints, s->agent->n_taints, agent_now_ms(s->agent),
+			   &verdict, err, sizeof(err));
+	if (r == -ENOMEM)
+		return send_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "out of memory");
+	if (r < 0)
+		return send_error(s, c, MHD_HTTP_BAD_REQUEST, "BadRequest", err);
+	return send_json(c, MHD_HTTP_OK, verdict);
+}
 
 static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, const char *url, const char *method,
 				struct request *req)
@@ -238,6 +273,13 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 				 strdup("not ready: some conditions have not had their first evaluation\n"));
 	}
 
+	if (strcmp(url, "/v1/tolerations") == 0) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
+					  "only POST is allowed on this path");
+		return handle_tolerations(s, c, req);
+	}
+
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (strcmp(url, routes[i].path) != 0)
 			continue;
@@ -251,7 +293,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 		char message[256];
 
 		snprintf(message, sizeof(message),
-			 "path %.100s not found; try /v1/status, /v1/conditions, /v1/signals, /v1/events, /healthz or /readyz",
+			 "path %.100s not found; try /v1/status, /v1/conditions, /v1/signals, /v1/taints, /v1/events, "
+			 "/v1/tolerations, /healthz or /readyz",
 			 url);
 		return send_error(s, c, MHD_HTTP_NOT_FOUND, "NotFound", message);
 	}

@@ -405,6 +405,79 @@ def test_restart_keeps_transition_time(workdir):
         agent.stop()
 
 
+def post(sock_path, path, body):
+    conn = UnixHTTPConnection(sock_path)
+    try:
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def test_taints_and_tolerations(workdir):
+    """A True condition yields its taint; pods are checked against it over the socket and the CLI."""
+    conditions = """  PIDPressure:
+    thresholds:
+      - expression: pid.available<100%
+"""
+    agent = Agent(workdir, base_config(workdir, workdir, conditions))
+    try:
+        agent.wait_ready()
+        agent.wait_status("PIDPressure", "True", 5)
+        taints = get_json(agent.socket, "/v1/taints")
+        assert taints["writer"] == "controller", taints
+        keys = [(t["key"], t["effect"]) for t in taints["taints"]]
+        assert keys == [("nodecond.io/pid-pressure", "NoSchedule")], keys
+
+        plain_pod = {"kind": "Pod", "metadata": {"name": "web"}, "spec": {"containers": []}}
+        status, body = post(agent.socket, "/v1/tolerations", json.dumps(plain_pod))
+        assert status == 200, body
+        verdict = json.loads(body)
+        assert verdict["pod"] == "web"
+        assert verdict["schedulable"] is False, verdict
+        assert verdict["taints"][0]["tolerated"] is False, verdict
+
+        tolerant = [{"key": "nodecond.io/pid-pressure", "operator": "Exists"}]
+        status, body = post(agent.socket, "/v1/tolerations", json.dumps(tolerant))
+        assert status == 200 and json.loads(body)["schedulable"] is True, body
+
+        status, body = post(agent.socket, "/v1/tolerations", '[{"operator": "Equal"}]')
+        assert status == 400, (status, body)
+        assert "tolerations[0].operator" in json.loads(body)["message"], body
+        status, body = get(agent.socket, "/v1/tolerations")
+        assert status == 405, status
+
+        pod_file = os.path.join(workdir, "pod.json")
+        with open(pod_file, "w") as f:
+            json.dump(plain_pod, f)
+        result = subprocess.run([NODECOND, "tolerates", "-f", pod_file, "--socket", agent.socket],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == 0, result
+        assert "nodecond.io/pid-pressure" in result.stdout and "blocked" in result.stdout, result.stdout
+
+        result = subprocess.run([NODECOND, "tolerates", "-f", "-", "--socket", agent.socket],
+                                input='[{"operator": "Equal"}]', capture_output=True, text=True, timeout=10)
+        assert result.returncode == 2, result
+        assert "tolerations[0].operator" in result.stderr, result.stderr
+
+        result = subprocess.run([NODECOND, "taints", "-o", "json", "--socket", agent.socket],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == 0, result
+        taints_file = os.path.join(workdir, "taints.json")
+        with open(taints_file, "w") as f:
+            f.write(result.stdout)
+    finally:
+        agent.stop()
+
+    # With --taints the check needs no agent.
+    result = subprocess.run([NODECOND, "tolerates", "-f", pod_file, "--taints", taints_file, "-o", "json",
+                             "--socket", os.path.join(workdir, "none.sock")],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0, result
+    assert json.loads(result.stdout)["schedulable"] is False, result.stdout
+
+
 class SkipTest(Exception):
     pass
 
@@ -417,7 +490,8 @@ def main():
     NODECOND = os.path.abspath(sys.argv[1])
     tests = [test_pid_pressure, test_disk_pressure, test_without_bpf_permission, test_socket_requests,
              test_socket_file_stale_and_live, test_invalid_config_exit_code,
-             test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time]
+             test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time,
+             test_taints_and_tolerations]
     passed = failed = skipped = 0
     if os.geteuid() != 0:
         print(f"e2e: skipped {len(tests)} tests: they need root (tmpfs mounts, BPF)")

@@ -336,7 +336,7 @@ static void signal_unit_names(void **state)
 	assert_string_equal(signal_unit_name(SIGNAL_UNIT_COUNT), "count");
 	assert_string_equal(signal_unit_name(SIGNAL_UNIT_PERCENT), "percent");
 	assert_string_equal(signal_unit_name(SIGNAL_UNIT_MILLISECONDS), "milliseconds");
-	assert_string_equal(signal_unit_name(SIGNAL_UNIT_PER_SECOND), "per second");
+	assert_string_equal(signal_unit_name(SIGNAL_UNIT_PER_SECOND), "perSecond");
 	assert_string_equal(signal_unit_name(SIGNAL_UNIT_BOOLEAN), "boolean");
 	assert_null(signal_unit_name(_SIGNAL_UNIT_MAX));
 }
