@@ -3,6 +3,7 @@
 #   make            build build/nodecond (BPF objects and skeletons included)
 #   make test       build and run every test (unit, then kernel and end-to-end)
 #   make test-unit  cmocka unit tests only; no root needed
+#   make test-kernels  kernel tests on the host and on Debian kernels under qemu
 #   make asan       unit tests under AddressSanitizer and UBSan
 #   make run        build and start the agent in the foreground (local mode)
 #   make deps       install the Debian packages the build and tests need
@@ -16,10 +17,12 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # pkg-config name -> Debian package that provides it.
 PKGS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev \
 	libcurl:libcurl4-openssl-dev libcjson:libcjson-dev cmocka:libcmocka-dev \
-	yaml-0.1:libyaml-dev libmicrohttpd:libmicrohttpd-dev
+	yaml-0.1:libyaml-dev libmicrohttpd:libmicrohttpd-dev libcrypto:libssl-dev
 
 DEB_PACKAGES := $(foreach p,$(PKGS),$(word 2,$(subst :, ,$(p)))) \
-	pkg-config clang llvm bpftool iproute2 libcap2-bin procps curl
+	pkg-config clang llvm bpftool iproute2 libcap2-bin procps curl \
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd jq e2fsprogs \
+	python3-kubernetes openssl prometheus valgrind
 
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
 MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(word 1,$(subst :, ,$(p))) && echo y),,$(word 2,$(subst :, ,$(p)))))
@@ -28,7 +31,7 @@ $(error missing build dependencies; install them with: apt-get install $(MISSING
 endif
 endif
 
-PC_LIBS  := libbpf libelf zlib libcurl libcjson yaml-0.1 libmicrohttpd
+PC_LIBS  := libbpf libelf zlib libcurl libcjson yaml-0.1 libmicrohttpd libcrypto
 # Messages and details are bounded buffers that truncate on purpose.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
 	$(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null >/dev/null 2>&1 && echo -Wno-format-truncation)
@@ -53,7 +56,7 @@ SUITE      ?= unit
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all test test-unit test-kernel test-e2e asan coverage run deps clean install
+.PHONY: all test test-unit test-kernel test-kernels test-e2e test-integration asan coverage run deps clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -99,6 +102,14 @@ test-kernel: $(BUILD)/nodecond
 test-e2e: $(BUILD)/nodecond
 	@tests/e2e/run.sh $(BUILD)/nodecond
 
+# The agent against the test API server in tests/apiserver; no root needed.
+test-integration: $(BUILD)/nodecond
+	@tests/integration/run.sh $(BUILD)/nodecond
+
+# Boots Debian's 5.10, 6.1 and 6.12 kernels under qemu; see docs/kernels.md.
+test-kernels: $(BUILD)/nodecond
+	@tests/kernels/run.sh $(BUILD)
+
 test: all
 	@tests/run-all.sh $(BUILD)
 
@@ -124,6 +135,7 @@ deps:
 
 install: all
 	install -D -m 0755 $(BUILD)/nodecond $(DESTDIR)/usr/local/bin/nodecond
+	install -D -m 0644 deploy/systemd/nodecond.service $(DESTDIR)/etc/systemd/system/nodecond.service
 
 clean:
 	rm -rf build build-asan build-cov

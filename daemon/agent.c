@@ -11,13 +11,16 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
+#include "daemon/kube_reconciler.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/sd_notify.h"
 #include "daemon/server.h"
 #include "daemon/state_file.h"
 #include "daemon/version.h"
 
 static struct log_ratelimit state_file_ratelimit = LOG_RATELIMIT_INIT(60 * 1000);
+static struct log_ratelimit notify_ratelimit = LOG_RATELIMIT_INIT(60 * 1000);
 
 static uint64_t monotonic_ns(void)
 {
@@ -45,6 +48,16 @@ static void record_event(struct agent *a, int64_t now_ms, const struct condition
 	a->events[slot].time_ms = now_ms;
 	a->events[slot].transition = *t;
 	a->events_len++;
+	a->events_total++;
+}
+
+const struct agent_event *agent_event_get(const struct agent *a, uint64_t seq)
+{
+	uint64_t oldest = a->events_total - a->events_len;
+
+	if (seq < oldest || seq >= a->events_total)
+		return NULL;
+	return &a->events[(a->events_head + (seq - oldest)) % AGENT_EVENTS_MAX];
 }
 
 static void save_state(struct agent *a)
@@ -145,6 +158,83 @@ static void plan_taints(struct agent *a, int64_t now_ms)
 	log_info("taints: %u added, %u removed; desired taints now: %s", result.added, result.removed, list);
 }
 
+/* Tells systemd the one-line summary when it changed. */
+static void notify_status(struct agent *a)
+{
+	char state[512] = "STATUS=";
+	size_t used = strlen(state);
+	int r;
+
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		const struct condition *c = condition_engine_get(&a->engine, (enum condition_kind)k);
+
+		if (c)
+			used += (size_t)snprintf(state + used, sizeof(state) - used, "%s%s=%s", used > 7 ? " " : "",
+						 c->type, condition_status_name(c->status));
+		if (used >= sizeof(state))
+			break;
+	}
+	if (strcmp(state, a->notified_status) == 0)
+		return;
+	r = sd_notify_send(state);
+	if (r < 0)
+		log_ratelimited(&notify_ratelimit, LOG_WARNING, "systemd: sending the status failed: %s", strerror(-r));
+	snprintf(a->notified_status, sizeof(a->notified_status), "%s", state);
+}
+
+/*
+ * In API mode the engine adopts the Node's own conditions before its first
+ * evaluation, so lastTransitionTime survives a restart. Until the Node has
+ * been read (at most KUBE_ADOPTION_WAIT_MS) conditions are not evaluated;
+ * without a Node, the state file is adopted instead. Returns whether the
+ * tick may evaluate.
+ */
+static bool kube_adopt(struct agent *a, int64_t now_ms)
+{
+	const struct condition *conditions;
+	enum kube_adoption state;
+	size_t n;
+
+	if (a->kube_adopted)
+		return true;
+	state = kube_reconciler_adoption(a->kube, &conditions, &n);
+	if (state == KUBE_ADOPTION_PENDING && now_ms - a->start_ms < KUBE_ADOPTION_WAIT_MS)
+		return false;
+	a->kube_adopted = true;
+	if (state == KUBE_ADOPTION_FROM_NODE) {
+		condition_engine_adopt(&a->engine, conditions, n);
+		log_info("kube: adopted %zu conditions from node %s", n, a->cfg.node_name);
+		return true;
+	}
+	log_info("kube: %s; adopting the state file instead",
+		 state == KUBE_ADOPTION_NO_NODE ? "the node is not registered" : "the node could not be read in time");
+	load_state(a);
+	return true;
+}
+
+/* Gives the reconciler the tick's transitions (for Events) and the current conditions. */
+static void kube_publish(struct agent *a, const struct condition_transition *transitions, size_t n, int64_t now_ms)
+{
+	const struct condition *current[_CONDITION_KIND_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		kube_reconciler_transition(a->kube, &transitions[i], now_ms);
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++)
+		current[k] = condition_engine_get(&a->engine, (enum condition_kind)k);
+	kube_reconciler_update(a->kube, current);
+}
+
+static void kube_options(const struct agent *a, struct kube_reconciler_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->node_name = a->cfg.node_name;
+	opts->heartbeat_period_ms = a->cfg.heartbeat_period_ms;
+	opts->lease_duration_ms = a->cfg.lease_duration_ms;
+	opts->min_resync_period_ms = a->cfg.min_resync_period_ms;
+	opts->write_taints = a->cfg.taints_writer == TAINTS_WRITER_AGENT;
+	opts->profile = &a->cfg.taint_profile;
+}
+
 static void tick(struct agent *a)
 {
 	struct condition_transition transitions[_CONDITION_KIND_MAX * 2];
@@ -159,6 +249,12 @@ static void tick(struct agent *a)
 	ready.kubelet_expected = sampler_kubelet_expected(a->sampler);
 	ready.samplers_running = a->samples[SIGNAL_MEMORY_AVAILABLE].observed &&
 				 a->samples[SIGNAL_PID_AVAILABLE].observed;
+	if (a->kube) {
+		signal_sample_set(&a->samples[SIGNAL_APISERVER_REACHABLE], "client",
+				  kube_reconciler_reachable(a->kube) ? 1 : 0);
+		if (!kube_adopt(a, now_ms))
+			return;
+	}
 
 	n = condition_engine_update(&a->engine, a->samples, &ready, now_ms, transitions,
 				    sizeof(transitions) / sizeof(transitions[0]));
@@ -166,18 +262,26 @@ static void tick(struct agent *a)
 		const struct condition_transition *t = &transitions[i];
 
 		record_event(a, now_ms, t);
+		a->transitions_total[t->kind][t->to]++;
 		log_info("condition %s (%s): %s -> %s, reason %s: %s", condition_kind_name(t->kind),
 			 t->condition.type, condition_status_name(t->from), condition_status_name(t->to),
 			 t->condition.reason, t->condition.message);
 	}
 	if (n > 0)
 		save_state(a);
+	if (a->kube)
+		kube_publish(a, transitions, n, now_ms);
 	plan_taints(a, now_ms);
+	server_notify_watchers(a->server);
 
 	if (!a->all_evaluated && all_kinds_evaluated(a)) {
 		a->all_evaluated = true;
 		log_info("agent: every condition has had its first evaluation; ready");
+		if (sd_notify_send("READY=1") < 0)
+			log_warning("systemd: sending READY=1 to NOTIFY_SOCKET failed");
 	}
+	if (a->all_evaluated)
+		notify_status(a);
 }
 
 static int arm_tick_timer(struct agent *a)
@@ -195,9 +299,11 @@ static void reload(struct agent *a)
 	next = malloc(sizeof(*next));
 	if (!next)
 		return;
+	sd_notify_send("RELOADING=1");
 	r = config_build(next, &a->flags, err, sizeof(err));
 	if (r < 0) {
 		log_error("reload: keeping the running configuration: %s", err);
+		sd_notify_send("READY=1");
 		free(next);
 		return;
 	}
@@ -219,6 +325,12 @@ static void reload(struct agent *a)
 	free(next);
 	log_set_max_level(log_level_from_name(a->cfg.log_level));
 	condition_engine_reconfigure(&a->engine, &a->cfg.engine);
+	if (a->kube) {
+		struct kube_reconciler_options opts;
+
+		kube_options(a, &opts);
+		kube_reconciler_reconfigure(a->kube, &opts);
+	}
 	plan_taints(a, agent_now_ms(a));
 	sampler_reconfigure(a->sampler, &a->cfg);
 	r = arm_tick_timer(a);
@@ -226,6 +338,15 @@ static void reload(struct agent *a)
 		log_error("reload: cannot re-arm the tick timer: %s", strerror(-r));
 	log_info("reload: configuration reloaded%s%s", a->flags.config_path ? " from " : "",
 		 a->flags.config_path ? a->flags.config_path : "");
+	sd_notify_send("READY=1");
+}
+
+static void on_watchdog(struct loop_source *source, void *userdata)
+{
+	int r = sd_notify_send("WATCHDOG=1");
+
+	if (r < 0)
+		log_ratelimited(&notify_ratelimit, LOG_WARNING, "systemd: sending WATCHDOG=1 failed: %s", strerror(-r));
 }
 
 static void on_tick(struct loop_source *source, void *userdata)
@@ -256,18 +377,16 @@ static void on_signal(struct loop_source *source, int fd, uint32_t events, void 
 
 static void on_server(struct loop_source *source, int fd, uint32_t events, void *userdata)
 {
-	struct agent *a = userdata;
-
-	server_process(a->server);
+	server_process(userdata);
 }
 
 /* libmicrohttpd has timeouts of its own: run it before each wait and sleep no longer than it allows. */
 static int prepare_server(void *userdata)
 {
-	struct agent *a = userdata;
+	struct server *s = userdata;
 
-	server_process(a->server);
-	return server_timeout_ms(a->server);
+	server_process(s);
+	return server_timeout_ms(s);
 }
 
 static void usage_run(FILE *out)
@@ -347,6 +466,7 @@ static int parse_run_flags(struct agent *a, int argc, char **argv)
 
 static int setup_loop(struct agent *a, char *err, size_t err_len)
 {
+	uint64_t watchdog_usec = sd_notify_watchdog_usec();
 	sigset_t mask;
 	int r;
 
@@ -370,9 +490,24 @@ static int setup_loop(struct agent *a, char *err, size_t err_len)
 	if (r == 0)
 		r = loop_add_io(a->loop, a->signal_fd, EPOLLIN, on_signal, a, NULL);
 	if (r == 0)
-		r = loop_add_io(a->loop, server_fd(a->server), EPOLLIN, on_server, a, NULL);
+		r = loop_add_io(a->loop, server_fd(a->server), EPOLLIN, on_server, a->server, NULL);
 	if (r == 0)
-		r = loop_add_prepare(a->loop, prepare_server, a);
+		r = loop_add_prepare(a->loop, prepare_server, a->server);
+	if (r == 0 && a->metrics_server) {
+		r = loop_add_io(a->loop, server_fd(a->metrics_server), EPOLLIN, on_server, a->metrics_server, NULL);
+		if (r == 0)
+			r = loop_add_prepare(a->loop, prepare_server, a->metrics_server);
+	}
+	if (r == 0 && watchdog_usec > 0) {
+		/* Ping at half the interval, as systemd recommends, so one late tick does not kill the agent. */
+		int64_t ms = (int64_t)(watchdog_usec / 2000);
+
+		if (ms < 1)
+			ms = 1;
+		r = loop_add_timer(a->loop, ms, ms, on_watchdog, a, NULL);
+		if (r == 0)
+			log_info("systemd: watchdog enabled, pinging every %lldms", (long long)ms);
+	}
 	if (r < 0)
 		snprintf(err, err_len, "failed to set up the event loop: %s", strerror(-r));
 	return r;
@@ -381,6 +516,8 @@ static int setup_loop(struct agent *a, char *err, size_t err_len)
 int agent_main(int argc, char **argv)
 {
 	struct sampler_options sampler_opts = { 0 };
+	struct kube_credentials creds = { 0 };
+	bool api_mode;
 	char err[CONFIG_ERROR_MAX];
 	struct agent *a;
 	struct timespec ts;
@@ -405,17 +542,34 @@ int agent_main(int argc, char **argv)
 		return 2;
 	}
 	log_set_max_level(log_level_from_name(a->cfg.log_level));
+	r = kube_credentials_resolve(&creds, a->cfg.kubeconfig, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "nodecond: %s\n", err);
+		free(a);
+		return 2;
+	}
+	api_mode = r > 0;
+	if (api_mode && creds.insecure_skip_tls_verify)
+		log_warning("kube: %s sets insecure-skip-tls-verify: the API server's certificate is NOT verified; "
+			    "set certificate-authority or certificate-authority-data instead", creds.source);
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	a->wall_at_start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	a->mono_at_start_ns = monotonic_ns();
 	a->start_ms = a->wall_at_start_ms;
 
-	log_info("nodecond %s starting: node %s, local mode, socket %s, sample interval %lldms", NODECOND_VERSION,
-		 a->cfg.node_name, a->cfg.socket_path, (long long)a->cfg.sample_interval_ms);
+	log_info("nodecond %s starting: node %s, %s mode, socket %s, sample interval %lldms", NODECOND_VERSION,
+		 a->cfg.node_name, api_mode ? "cluster" : "local", a->cfg.socket_path,
+		 (long long)a->cfg.sample_interval_ms);
+	if (api_mode)
+		log_info("kube: API server %s from %s; Lease %s/%s; taints written by the %s", creds.server, creds.source,
+			 creds.lease_namespace, a->cfg.node_name,
+			 a->cfg.taints_writer == TAINTS_WRITER_AGENT ? "agent" : "controller");
 
 	condition_engine_init(&a->engine, &a->cfg.engine);
-	load_state(a);
+	/* In API mode the Node's conditions are adopted once it has been read (kube_adopt). */
+	if (!api_mode)
+		load_state(a);
 
 	/* The socket first: a second agent on the same socket stops before loading BPF. */
 	r = server_new(&a->server, a, a->cfg.socket_path, a->cfg.socket_group, err, sizeof(err));
@@ -424,8 +578,17 @@ int agent_main(int argc, char **argv)
 		goto out;
 	}
 
+	if (a->cfg.metrics_address[0]) {
+		r = server_new_metrics(&a->metrics_server, a, a->cfg.metrics_address, err, sizeof(err));
+		if (r < 0) {
+			log_error("metrics: %s", err[0] ? err : strerror(-r));
+			goto out;
+		}
+		log_info("metrics: serving /metrics on %s", a->cfg.metrics_address);
+	}
+
 	sampler_opts.disable_bpf = a->disable_bpf;
-	sampler_opts.api_server_configured = false;
+	sampler_opts.api_server_configured = api_mode;
 	r = sampler_new(&a->sampler, &a->cfg, &sampler_opts);
 	if (r < 0) {
 		log_error("agent: cannot start the samplers: %s", strerror(-r));
@@ -443,9 +606,21 @@ int agent_main(int argc, char **argv)
 		goto out;
 	}
 
+	if (api_mode) {
+		struct kube_reconciler_options opts;
+
+		kube_options(a, &opts);
+		r = kube_reconciler_new(&a->kube, a->loop, &creds, &opts);
+		if (r < 0) {
+			log_error("kube: cannot start the API client: %s", strerror(-r));
+			goto out;
+		}
+	}
+
 	log_info("socket: serving on %s", a->cfg.socket_path);
 	tick(a);
 	r = loop_run(a->loop);
+	sd_notify_send("STOPPING=1");
 	if (r < 0)
 		log_error("agent: the event loop failed: %s", strerror(-r));
 	else
@@ -453,6 +628,9 @@ int agent_main(int argc, char **argv)
 	save_state(a);
 
 out:
+	kube_reconciler_free(a->kube);
+	kube_credentials_clear(&creds);
+	server_free(a->metrics_server);
 	server_free(a->server);
 	sampler_free(a->sampler);
 	loop_free(a->loop);

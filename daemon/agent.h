@@ -29,6 +29,7 @@ struct agent_event {
 struct loop;
 struct loop_source;
 struct server;
+struct kube_reconciler;
 
 struct agent {
 	struct nodecond_config cfg;
@@ -38,6 +39,7 @@ struct agent {
 	struct condition_engine engine;
 	struct sampler *sampler;
 	struct server *server;
+	struct server *metrics_server;  /* /metrics over TCP, when metrics.address is set */
 
 	struct signal_sample samples[_SIGNAL_MAX];
 	int64_t last_sample_ms;
@@ -56,18 +58,32 @@ struct agent {
 	unsigned events_head;         /* index of the oldest event */
 	unsigned events_len;
 	uint64_t events_dropped;
+	uint64_t events_total;
+	uint64_t transitions_total[_CONDITION_KIND_MAX][_CONDITION_STATUS_MAX];   /* by kind and new status */        /* events ever recorded; the newest has number events_total - 1 */
 
 	int64_t start_ms;
 	int64_t wall_at_start_ms;
 	uint64_t mono_at_start_ns;
 
+	char notified_status[512];    /* the last STATUS= sent to systemd */
+
 	struct loop *loop;
 	struct loop_source *tick_source;
 	int signal_fd;
+
+	/* The API server connection; NULL in local mode. */
+	struct kube_reconciler *kube;
+	bool kube_adopted;            /* the Node's conditions (or the state file's) were adopted */
 };
 
 /* Parses the flags of `nodecond run` and runs the agent until SIGTERM; returns the exit code. */
 int agent_main(int argc, char **argv);
+
+/*
+ * Returns the event with number seq (counted from 0 since start), or NULL
+ * when it is not recorded yet or was dropped from the ring.
+ */
+const struct agent_event *agent_event_get(const struct agent *a, uint64_t seq);
 
 /*
  * Returns the agent's clock in milliseconds since the Unix epoch: the wall

@@ -424,6 +424,96 @@ int cli_events(int argc, char **argv)
 	return run_view(argc, argv, "events", "Prints the latest condition transitions.", VIEW_EVENTS);
 }
 
+/* State of a streamed /v1/watch answer: bytes of an incomplete line. */
+struct watch_stream {
+	bool json;
+	char line[16384];
+	size_t len;
+	bool header_printed;
+};
+
+static void print_watch_line(struct watch_stream *w, const char *line)
+{
+	cJSON *e;
+
+	if (w->json) {
+		printf("%s\n", line);
+		fflush(stdout);
+		return;
+	}
+	e = cJSON_Parse(line);
+	if (!e)
+		return;
+	if (strcmp(json_string(e, "type", ""), "transition") == 0) {
+		if (!w->header_printed) {
+			printf("%-21s %-20s %-8s %-8s %-28s %s\n", "TIME", "KIND", "FROM", "TO", "REASON", "MESSAGE");
+			w->header_printed = true;
+		}
+		printf("%-21s %-20s %-8s %-8s %-28s %s\n", json_string(e, "time", "?"), json_string(e, "kind", "?"),
+		       json_string(e, "from", "?"), json_string(e, "to", "?"), json_string(e, "reason", ""),
+		       json_string(e, "message", ""));
+	} else if (strcmp(json_string(e, "type", ""), "dropped") == 0) {
+		printf("(%s)\n", json_string(e, "message", "transitions were dropped"));
+	}
+	fflush(stdout);
+	cJSON_Delete(e);
+}
+
+static size_t watch_collect(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct watch_stream *w = userdata;
+	size_t n = size * nmemb;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ptr[i] == '\n') {
+			w->line[w->len] = '\0';
+			print_watch_line(w, w->line);
+			w->len = 0;
+		} else if (w->len + 1 < sizeof(w->line)) {
+			w->line[w->len++] = ptr[i];
+		}
+	}
+	return n;
+}
+
+int cli_watch(int argc, char **argv)
+{
+	struct watch_stream stream = { 0 };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct cli_options o;
+	CURL *curl;
+	CURLcode rc;
+	int r;
+
+	r = parse_client_flags(argc, argv, "watch",
+			       "Streams condition transitions as they happen, until interrupted.", &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	stream.json = o.json;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl = curl_easy_init();
+	if (!curl) {
+		curl_global_cleanup();
+		return 1;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/v1/watch");
+	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, o.socket_path);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, watch_collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &stream);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(curl);
+	curl_easy_cleanup(curl);
+	curl_global_cleanup();
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "nodecond: the watch on %s ended: %s\n", o.socket_path,
+			errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
 int cli_taints(int argc, char **argv)
 {
 	return run_view(argc, argv, "taints", "Prints the taints nodecond wants on the node.", VIEW_TAINTS);

@@ -8,6 +8,7 @@ int cli_conditions(int argc, char **argv);
 int cli_signals(int argc, char **argv);
 int cli_events(int argc, char **argv);
 int cli_taints(int argc, char **argv);
+int cli_watch(int argc, char **argv);
 int cli_tolerates(int argc, char **argv);
 int cli_version(int argc, char **argv);
 

@@ -287,6 +287,26 @@ static int kubernetes_field(struct walk *w, struct nodecond_config *cfg, const c
 	return -ENOENT;
 }
 
+static int metrics_field(struct walk *w, struct nodecond_config *cfg, const char *key, yaml_node_t *value,
+			 const char *path, void *userdata)
+{
+	const char *colon;
+	int r;
+
+	if (strcmp(key, "address") != 0)
+		return -ENOENT;
+	r = copy_string(w, value, path, cfg->metrics_address, sizeof(cfg->metrics_address));
+	if (r < 0 || cfg->metrics_address[0] == '\0')
+		return r;
+	colon = strrchr(cfg->metrics_address, ':');
+	if (!colon || colon == cfg->metrics_address || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)
+		return walk_error(w, value, path,
+				  "invalid address \"%s\": expected HOST:PORT such as 127.0.0.1:9101 or [::1]:9101",
+				  cfg->metrics_address);
+	return 0;
+}
+
 static int taints_field(struct walk *w, struct nodecond_config *cfg, const char *key, yaml_node_t *value,
 			const char *path, void *userdata)
 {
@@ -543,6 +563,8 @@ static int top_field(struct walk *w, struct nodecond_config *cfg, const char *ke
 				    "kubeconfig, heartbeatPeriod, leaseDuration, minResyncPeriod");
 	if (strcmp(key, "taints") == 0)
 		return walk_mapping(w, value, path, cfg, taints_field, NULL, "writer");
+	if (strcmp(key, "metrics") == 0)
+		return walk_mapping(w, value, path, cfg, metrics_field, NULL, "address");
 	if (strcmp(key, "profile") == 0) {
 		r = copy_string(w, value, path, cfg->profile, sizeof(cfg->profile));
 		if (r == 0 && strcmp(cfg->profile, "companion") != 0 && strcmp(cfg->profile, "standard") != 0)
@@ -643,7 +665,8 @@ int config_load_string(struct nodecond_config *cfg, const char *text, size_t len
 	else
 		r = walk_mapping(&w, root, "", copy, top_field, NULL,
 				 "apiVersion, kind, nodeName, socket, sampleInterval, missedSamplesBeforeUnknown, "
-				 "stateFile, paths, kubelet, runtime, kubernetes, taints, profile, logLevel, conditions");
+				 "stateFile, paths, kubelet, runtime, kubernetes, taints, metrics, profile, logLevel, "
+				 "conditions");
 	if (r == 0)
 		r = check_consistency(&w, copy);
 	if (r == 0)

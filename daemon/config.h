@@ -57,6 +57,7 @@ struct nodecond_config {
 	enum taints_writer taints_writer;
 	char profile[16];
 	char log_level[16];
+	char metrics_address[128];   /* "host:port" to serve /metrics over TCP too; "" is off */
 	struct engine_config engine;
 	struct config_condition_taints condition_taints[_CONDITION_KIND_MAX];
 	bool condition_type_set[_CONDITION_KIND_MAX];   /* the file named the type */

@@ -20,6 +20,7 @@ static const struct command {
 	{ "signals", cli_signals, "the latest sample of every signal and its source" },
 	{ "taints", cli_taints, "the taints nodecond wants on the node" },
 	{ "events", cli_events, "the latest condition transitions" },
+	{ "watch", cli_watch, "stream condition transitions as they happen" },
 	{ "tolerates", cli_tolerates, "which taints a pod tolerates, and when it would be evicted" },
 	{ "version", cli_version, "version, libbpf version, kernel features found" },
 };

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/kube_reconciler.h"
 #include "daemon/pod_json.h"
 #include "daemon/render.h"
 #include "daemon/timefmt.h"
@@ -109,26 +110,61 @@ cJSON *render_signals(const struct agent *a)
 	return o;
 }
 
+cJSON *render_event(const struct agent_event *ev)
+{
+	const struct condition_transition *t = &ev->transition;
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "type", "transition");
+	add_time(e, "time", ev->time_ms);
+	cJSON_AddStringToObject(e, "kind", condition_kind_name(t->kind));
+	cJSON_AddStringToObject(e, "conditionType", t->condition.type);
+	cJSON_AddStringToObject(e, "from", condition_status_name(t->from));
+	cJSON_AddStringToObject(e, "to", condition_status_name(t->to));
+	cJSON_AddStringToObject(e, "reason", t->condition.reason);
+	cJSON_AddStringToObject(e, "message", t->condition.message);
+	return e;
+}
+
 cJSON *render_events(const struct agent *a)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *list = cJSON_AddArrayToObject(o, "events");
 
-	for (unsigned i = 0; i < a->events_len; i++) {
-		const struct agent_event *ev = &a->events[(a->events_head + i) % AGENT_EVENTS_MAX];
-		const struct condition_transition *t = &ev->transition;
-		cJSON *e = cJSON_CreateObject();
-
-		add_time(e, "time", ev->time_ms);
-		cJSON_AddStringToObject(e, "kind", condition_kind_name(t->kind));
-		cJSON_AddStringToObject(e, "type", t->condition.type);
-		cJSON_AddStringToObject(e, "from", condition_status_name(t->from));
-		cJSON_AddStringToObject(e, "to", condition_status_name(t->to));
-		cJSON_AddStringToObject(e, "reason", t->condition.reason);
-		cJSON_AddStringToObject(e, "message", t->condition.message);
-		cJSON_AddItemToArray(list, e);
-	}
+	for (unsigned i = 0; i < a->events_len; i++)
+		cJSON_AddItemToArray(list, render_event(&a->events[(a->events_head + i) % AGENT_EVENTS_MAX]));
 	cJSON_AddNumberToObject(o, "dropped", (double)a->events_dropped);
+	return o;
+}
+
+/* The API server connection, or null in local mode. */
+static cJSON *api_server_status(const struct agent *a)
+{
+	struct kube_reconciler_status st;
+	cJSON *o;
+
+	if (!a->kube)
+		return cJSON_CreateNull();
+	kube_reconciler_get_status(a->kube, &st);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "server", st.server);
+	cJSON_AddStringToObject(o, "credentials", st.credentials);
+	cJSON_AddStringToObject(o, "leaseNamespace", st.lease_namespace);
+	cJSON_AddBoolToObject(o, "reachable", st.reachable);
+	cJSON_AddBoolToObject(o, "nodeFound", st.node_found);
+	add_time(o, "lastSuccessTime", st.last_success_ms);
+	add_time(o, "lastErrorTime", st.last_error_ms);
+	if (st.last_error[0])
+		cJSON_AddStringToObject(o, "lastError", st.last_error);
+	else
+		cJSON_AddNullToObject(o, "lastError");
+	add_time(o, "lastStatusWriteTime", st.last_status_write_ms);
+	add_time(o, "lastLeaseRenewTime", st.last_lease_renew_ms);
+	cJSON_AddNumberToObject(o, "pendingWrites", st.pending_writes);
+	cJSON_AddStringToObject(o, "taintsWriter", st.taints_by_agent ? "agent" : "controller");
+	if (st.taints_error[0])
+		cJSON_AddStringToObject(o, "taintsError", st.taints_error);
+	cJSON_AddNumberToObject(o, "requests", (double)st.requests);
 	return o;
 }
 
@@ -138,7 +174,7 @@ cJSON *render_status(const struct agent *a)
 	cJSON *signals = render_signals(a);
 
 	cJSON_AddStringToObject(o, "nodeName", a->cfg.node_name);
-	cJSON_AddStringToObject(o, "mode", a->cfg.kubeconfig[0] ? "cluster" : "local");
+	cJSON_AddStringToObject(o, "mode", a->kube ? "cluster" : "local");
 	cJSON_AddStringToObject(o, "version", NODECOND_VERSION);
 	cJSON_AddStringToObject(o, "profile", a->cfg.profile);
 	add_time(o, "startTime", a->start_ms);
@@ -148,6 +184,7 @@ cJSON *render_status(const struct agent *a)
 	add_time(o, "sampleTime", a->last_sample_ms);
 	cJSON_AddItemToObject(o, "signals", cJSON_DetachItemFromObject(signals, "signals"));
 	cJSON_AddItemToObject(o, "programs", cJSON_DetachItemFromObject(signals, "programs"));
+	cJSON_AddItemToObject(o, "apiServer", api_server_status(a));
 	cJSON_Delete(signals);
 	return o;
 }

@@ -16,6 +16,9 @@ cJSON *render_events(const struct agent *a);
 cJSON *render_status(const struct agent *a);
 cJSON *render_taints(const struct agent *a);
 
+/* One recorded event, as /v1/events lists it and /v1/watch streams it. */
+cJSON *render_event(const struct agent_event *ev);
+
 /* One condition as the Kubernetes API writes it, plus nodecond's kind. */
 cJSON *render_condition(enum condition_kind kind, const struct condition *c);
 

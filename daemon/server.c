@@ -5,8 +5,10 @@
  * another thread.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <grp.h>
 #include <limits.h>
+#include <netdb.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,21 +20,47 @@
 
 #include "daemon/agent.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/pod_json.h"
 #include "daemon/render.h"
 #include "daemon/server.h"
+#include "daemon/timefmt.h"
 
 #define SERVER_BODY_MAX (64 * 1024)
 #define SERVER_CONNECTIONS_MAX 128
 #define SERVER_CONNECTION_TIMEOUT_S 10
+/* Watch streams share the connection limit; this many leave room for other clients. */
+#define SERVER_WATCHERS_MAX 64
+/* A watcher that saw nothing for this long gets a heartbeat line, which also detects a gone client. */
+#define SERVER_WATCH_HEARTBEAT_MS 30000
+
+struct watcher;
 
 struct server {
 	struct agent *agent;
 	struct MHD_Daemon *mhd;
 	int listen_fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];   /* socket path, or the TCP address */
 	uint64_t requests;
 	uint64_t rejected;
+	uint64_t response_counts[SERVER_STATUS_CODES_MAX];
+	struct watcher *watchers;
+	unsigned n_watchers;
+	bool stopping;
+	bool metrics_only;            /* the TCP listener: /metrics and /healthz only */
+};
+
+/* One open /v1/watch stream. */
+struct watcher {
+	struct server *server;
+	struct MHD_Connection *connection;
+	uint64_t next_seq;            /* the next event number to send */
+	bool suspended;
+	int64_t last_sent_ms;
+	char *pending;                /* a rendered line not yet fully sent */
+	size_t pending_len;
+	size_t pending_off;
+	struct watcher *next;
 };
 
 /* Per-request state: the body received so far. */
@@ -157,7 +185,16 @@ err_out:
 	return r;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code, const char *content_type, char *text)
+static enum MHD_Result queue_response(struct server *s, struct MHD_Connection *c, unsigned code,
+				      struct MHD_Response *resp)
+{
+	if (code < SERVER_STATUS_CODES_MAX)
+		s->response_counts[code]++;
+	return MHD_queue_response(c, code, resp);
+}
+
+static enum MHD_Result send_text(struct server *s, struct MHD_Connection *c, unsigned code, const char *content_type,
+				 char *text)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -168,12 +205,12 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code, const 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	ret = MHD_queue_response(c, code, resp);
+	ret = queue_response(s, c, code, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned code, cJSON *body)
+static enum MHD_Result send_json(struct server *s, struct MHD_Connection *c, unsigned code, cJSON *body)
 {
 	char *text = cJSON_PrintUnformatted(body);
 	size_t len;
@@ -188,7 +225,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned code, cJSON 
 		return MHD_NO;
 	text[len] = '\n';
 	text[len + 1] = '\0';
-	return send_text(c, code, "application/json", text);
+	return send_text(s, c, code, "application/json", text);
 }
 
 /* Sends a Kubernetes-style Status object describing a failed request. */
@@ -204,7 +241,7 @@ static enum MHD_Result send_error(struct server *s, struct MHD_Connection *c, un
 	cJSON_AddStringToObject(o, "message", message);
 	cJSON_AddStringToObject(o, "reason", reason);
 	cJSON_AddNumberToObject(o, "code", code);
-	return send_json(c, code, o);
+	return send_json(s, c, code, o);
 }
 
 typedef cJSON *(*render_fn)(const struct agent *a);
@@ -249,7 +286,148 @@ static enum MHD_Result handle_tolerations(struct server *s, struct MHD_Connectio
 		return send_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "out of memory");
 	if (r < 0)
 		return send_error(s, c, MHD_HTTP_BAD_REQUEST, "BadRequest", err);
-	return send_json(c, MHD_HTTP_OK, verdict);
+	return send_json(s, c, MHD_HTTP_OK, verdict);
+}
+
+static void watcher_set_line(struct watcher *w, cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o);
+	size_t len;
+
+	cJSON_Delete(o);
+	if (!text)
+		return;
+	len = strlen(text);
+	w->pending = realloc(text, len + 2);
+	if (!w->pending) {
+		free(text);
+		return;
+	}
+	w->pending[len] = '\n';
+	w->pending[len + 1] = '\0';
+	w->pending_len = len + 1;
+	w->pending_off = 0;
+}
+
+/* Renders the next line for a watcher, or leaves pending empty when it has nothing to say. */
+static void watcher_next_line(struct watcher *w)
+{
+	const struct agent *a = w->server->agent;
+	uint64_t oldest = a->events_total - a->events_len;
+	int64_t now_ms = agent_now_ms(a);
+	const struct agent_event *ev;
+
+	if (w->next_seq < oldest) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "type", "dropped");
+		cJSON_AddNumberToObject(o, "count", (double)(oldest - w->next_seq));
+		cJSON_AddStringToObject(o, "message", "this watcher read too slowly; older transitions were dropped");
+		w->next_seq = oldest;
+		watcher_set_line(w, o);
+		return;
+	}
+	ev = agent_event_get(a, w->next_seq);
+	if (ev) {
+		w->next_seq++;
+		watcher_set_line(w, render_event(ev));
+		return;
+	}
+	if (now_ms - w->last_sent_ms >= SERVER_WATCH_HEARTBEAT_MS) {
+		cJSON *o = cJSON_CreateObject();
+		char t[TIMEFMT_RFC3339_MAX];
+
+		timefmt_rfc3339(now_ms, t, sizeof(t));
+		cJSON_AddStringToObject(o, "type", "heartbeat");
+		cJSON_AddStringToObject(o, "time", t);
+		watcher_set_line(w, o);
+	}
+}
+
+static ssize_t watcher_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct watcher *w = cls;
+	size_t n;
+
+	if (w->server->stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (!w->pending)
+		watcher_next_line(w);
+	if (!w->pending) {
+		/* Nothing to send: park the connection until server_notify_watchers(). */
+		w->suspended = true;
+		MHD_suspend_connection(w->connection);
+		return 0;
+	}
+
+	n = w->pending_len - w->pending_off;
+	if (n > max)
+		n = max;
+	memcpy(buf, w->pending + w->pending_off, n);
+	w->pending_off += n;
+	if (w->pending_off == w->pending_len) {
+		free(w->pending);
+		w->pending = NULL;
+		w->last_sent_ms = agent_now_ms(w->server->agent);
+	}
+	return (ssize_t)n;
+}
+
+static void watcher_free(void *cls)
+{
+	struct watcher *w = cls;
+	struct server *s = w->server;
+
+	for (struct watcher **p = &s->watchers; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	s->n_watchers--;
+	free(w->pending);
+	free(w);
+}
+
+static enum MHD_Result start_watch(struct server *s, struct MHD_Connection *c)
+{
+	struct MHD_Response *resp;
+	struct watcher *w;
+	enum MHD_Result ret;
+
+	if (s->n_watchers >= SERVER_WATCHERS_MAX)
+		return send_error(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable",
+				  "too many open watch streams; close one and retry");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return MHD_NO;
+	w->server = s;
+	w->connection = c;
+	w->next_seq = s->agent->events_total;
+	w->last_sent_ms = agent_now_ms(s->agent);
+
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, watcher_read, w, watcher_free);
+	if (!resp) {
+		free(w);
+		return MHD_NO;
+	}
+	w->next = s->watchers;
+	s->watchers = w;
+	s->n_watchers++;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
+	ret = queue_response(s, c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+void server_notify_watchers(struct server *s)
+{
+	for (struct watcher *w = s->watchers; w; w = w->next) {
+		if (!w->suspended)
+			continue;
+		w->suspended = false;
+		MHD_resume_connection(w->connection);
+	}
 }
 
 static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, const char *url, const char *method,
@@ -261,6 +439,10 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 		return send_error(s, c, MHD_HTTP_CONTENT_TOO_LARGE, "RequestEntityTooLarge",
 				  "request body is larger than 64 KiB");
 
+	if (s->metrics_only && strcmp(url, "/metrics") != 0 && strcmp(url, "/healthz") != 0)
+		return send_error(s, c, MHD_HTTP_NOT_FOUND, "NotFound",
+				  "this address serves /metrics and /healthz only; use the Unix socket for the rest");
+
 	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0) {
 		bool ready = strcmp(url, "/healthz") == 0 || s->agent->all_evaluated;
 
@@ -268,9 +450,28 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 			return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
 					  "only GET is allowed on this path");
 		if (ready)
-			return send_text(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"));
-		return send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+			return send_text(s, c, MHD_HTTP_OK, "text/plain", strdup("ok\n"));
+		return send_text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
 				 strdup("not ready: some conditions have not had their first evaluation\n"));
+	}
+
+	if (strcmp(url, "/metrics") == 0) {
+		char *text;
+
+		if (!is_get)
+			return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
+					  "only GET is allowed on this path");
+		text = metrics_render(s->agent);
+		if (!text)
+			return send_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "out of memory");
+		return send_text(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text);
+	}
+
+	if (strcmp(url, "/v1/watch") == 0) {
+		if (!is_get)
+			return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
+					  "only GET is allowed on this path");
+		return start_watch(s, c);
 	}
 
 	if (strcmp(url, "/v1/tolerations") == 0) {
@@ -286,7 +487,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 		if (!is_get)
 			return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
 					  "only GET is allowed on this path");
-		return send_json(c, MHD_HTTP_OK, routes[i].render(s->agent));
+		return send_json(s, c, MHD_HTTP_OK, routes[i].render(s->agent));
 	}
 
 	{
@@ -294,7 +495,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 
 		snprintf(message, sizeof(message),
 			 "path %.100s not found; try /v1/status, /v1/conditions, /v1/signals, /v1/taints, /v1/events, "
-			 "/v1/tolerations, /healthz or /readyz",
+			 "/v1/tolerations, /v1/watch, /metrics, /healthz or /readyz",
 			 url);
 		return send_error(s, c, MHD_HTTP_NOT_FOUND, "NotFound", message);
 	}
@@ -350,43 +551,111 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
 	*con_cls = NULL;
 }
 
-int server_new(struct server **ret, struct agent *agent, const char *path, const char *group, char *err,
-	       size_t err_len)
+/* libmicrohttpd's own messages (mostly clients that went away) are debug-level noise. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_debug("socket: libmicrohttpd: %s", line);
+}
+
+/* Starts libmicrohttpd on a listening socket; the server takes fd. */
+static int server_start(struct server **ret, struct agent *agent, int fd, const char *path, bool metrics_only,
+			char *err, size_t err_len)
 {
 	struct server *s;
-	int fd;
-
-	err[0] = '\0';
-	fd = open_listen_socket(path, group, err, err_len);
-	if (fd < 0)
-		return fd;
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
-		unlink(path);
 		return -ENOMEM;
 	}
 	s->agent = agent;
 	s->listen_fd = fd;
+	s->metrics_only = metrics_only;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 
-	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle_request, s,
+	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+				  handle_request, s,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONNECTIONS_MAX,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_CONNECTION_TIMEOUT_S,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 				  MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
-		snprintf(err, err_len, "cannot start the HTTP server on %s", path);
+		snprintf(err, err_len, "failed to start the HTTP server on %s", path);
 		close(fd);
-		unlink(path);
 		free(s);
 		return -EIO;
 	}
 	*ret = s;
 	return 0;
+}
+
+int server_new(struct server **ret, struct agent *agent, const char *path, const char *group, char *err,
+	       size_t err_len)
+{
+	int fd, r;
+
+	err[0] = '\0';
+	fd = open_listen_socket(path, group, err, err_len);
+	if (fd < 0)
+		return fd;
+	r = server_start(ret, agent, fd, path, false, err, err_len);
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+int server_new_metrics(struct server **ret, struct agent *agent, const char *address, char *err, size_t err_len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	char host[128];
+	const char *port;
+	size_t host_len;
+	int fd, r, one = 1;
+
+	port = strrchr(address, ':');
+	if (!port || (size_t)(port - address) >= sizeof(host)) {
+		snprintf(err, err_len, "metrics.address: invalid address \"%s\": expected HOST:PORT", address);
+		return -EINVAL;
+	}
+	host_len = (size_t)(port - address);
+	memcpy(host, address, host_len);
+	host[host_len] = '\0';
+	port++;
+	/* "[::1]:9101": the brackets only separate the IPv6 address from the port. */
+	if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
+		memmove(host, host + 1, host_len - 2);
+		host[host_len - 2] = '\0';
+	}
+
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r != 0) {
+		snprintf(err, err_len, "metrics.address: invalid address \"%s\": %s; expected a numeric IP and port",
+			 address, gai_strerror(r));
+		return -EINVAL;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		r = -errno;
+		freeaddrinfo(ai);
+		return r;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+		r = -errno;
+		snprintf(err, err_len, "metrics.address: failed to listen on %s: %s", address, strerror(errno));
+		freeaddrinfo(ai);
+		close(fd);
+		return r;
+	}
+	freeaddrinfo(ai);
+	return server_start(ret, agent, fd, address, true, err, err_len);
 }
 
 int server_fd(const struct server *s)
@@ -405,6 +674,16 @@ int server_timeout_ms(const struct server *s)
 	return timeout > INT32_MAX ? INT32_MAX : (int)timeout;
 }
 
+const uint64_t *server_response_counts(const struct server *s)
+{
+	return s->response_counts;
+}
+
+unsigned server_watchers(const struct server *s)
+{
+	return s->n_watchers;
+}
+
 void server_process(struct server *s)
 {
 	MHD_run(s->mhd);
@@ -414,8 +693,13 @@ void server_free(struct server *s)
 {
 	if (!s)
 		return;
+	/* Stopping with suspended connections is not allowed: end every watch stream first. */
+	s->stopping = true;
+	server_notify_watchers(s);
+	MHD_run(s->mhd);
 	MHD_stop_daemon(s->mhd);
 	close(s->listen_fd);
-	unlink(s->path);
+	if (!s->metrics_only)
+		unlink(s->path);
 	free(s);
 }

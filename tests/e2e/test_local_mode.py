@@ -478,6 +478,174 @@ def test_taints_and_tolerations(workdir):
     assert json.loads(result.stdout)["schedulable"] is False, result.stdout
 
 
+def test_watch_streams_transitions(workdir):
+    """Several /v1/watch streams and `nodecond watch` each receive a real transition."""
+    mount_point = os.path.join(workdir, "nodefs")
+    os.mkdir(mount_point)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "nodecond-e2e", mount_point], check=True)
+    conditions = """  DiskPressure:
+    thresholds:
+      - expression: nodefs.available<50%
+    transitionPeriod: 1s
+"""
+    agent = Agent(workdir, base_config(workdir, mount_point, conditions))
+    streams = []
+    cli = None
+    try:
+        agent.wait_ready()
+        agent.wait_status("DiskPressure", "False", 5)
+        for _ in range(5):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(10)
+            sock.connect(agent.socket)
+            sock.sendall(b"GET /v1/watch HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            streams.append(sock)
+        cli = subprocess.Popen([NODECOND, "watch", "-o", "json", "--socket", agent.socket],
+                               stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        assert get(agent.socket, "/healthz")[0] == 200, "watchers blocked other clients"
+
+        with open(os.path.join(mount_point, "fill"), "wb") as f:
+            f.write(b"\0" * (6 * 1024 * 1024))
+        agent.wait_status("DiskPressure", "True", VISIBLE_WITHIN_S)
+
+        for sock in streams:
+            data = b""
+            while b"KernelDiskPressure" not in data:
+                chunk = sock.recv(65536)
+                assert chunk, f"stream closed before the transition arrived: {data!r}"
+                data += chunk
+            line = [l for l in data.split(b"\r\n") if b"KernelDiskPressure" in l][0]
+            event = json.loads(line)
+            assert (event["type"], event["kind"], event["from"], event["to"]) == \
+                ("transition", "DiskPressure", "False", "True"), event
+        first = json.loads(cli.stdout.readline())
+        assert (first["kind"], first["to"]) == ("DiskPressure", "True"), first
+    finally:
+        for sock in streams:
+            sock.close()
+        if cli:
+            cli.kill()
+            cli.wait()
+        assert agent.stop() == 0, "agent did not stop cleanly with watchers open"
+        subprocess.run(["umount", mount_point], check=False)
+
+
+def test_cli_commands(workdir):
+    """Every client command works against a running agent, in both output formats."""
+    agent = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        agent.wait_ready()
+        for command, expect in (("status", "KernelMemoryPressure"), ("conditions", "KernelPIDPressure"),
+                                ("signals", "memory.available"), ("taints", "no taints"),
+                                ("events", "TIME")):
+            result = subprocess.run([NODECOND, command, "--socket", agent.socket],
+                                    capture_output=True, text=True, timeout=10)
+            assert result.returncode == 0, (command, result)
+            assert expect in result.stdout, (command, result.stdout)
+            result = subprocess.run([NODECOND, command, "-o", "json", "--socket", agent.socket],
+                                    capture_output=True, text=True, timeout=10)
+            assert result.returncode == 0, (command, result)
+            json.loads(result.stdout)
+            result = subprocess.run([NODECOND, command, "--help"], capture_output=True, text=True, timeout=10)
+            assert result.returncode == 0 and "Usage:" in result.stdout, (command, result)
+        for command in ("run", "watch", "tolerates", "version"):
+            result = subprocess.run([NODECOND, command, "--help"], capture_output=True, text=True, timeout=10)
+            assert result.returncode == 0 and "Usage:" in result.stdout, (command, result)
+        result = subprocess.run([NODECOND, "version"], capture_output=True, text=True, timeout=10)
+        assert result.returncode == 0 and "libbpf" in result.stdout, result
+        result = subprocess.run([NODECOND, "status", "-o", "yaml", "--socket", agent.socket],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == 2 and "yaml" in result.stderr, result
+        result = subprocess.run([NODECOND, "frobnicate"], capture_output=True, text=True, timeout=10)
+        assert result.returncode == 2, result
+    finally:
+        agent.stop()
+
+
+def test_metrics(workdir):
+    """The socket and the optional TCP address serve Prometheus text that promtool accepts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = base_config(workdir, workdir, "") + f"metrics:\n  address: 127.0.0.1:{port}\n"
+    agent = Agent(workdir, config)
+    try:
+        agent.wait_ready()
+        time.sleep(0.5)
+        status, body = get(agent.socket, "/metrics")
+        assert status == 200, status
+        for name in ("nodecond_condition_status{kind=\"MemoryPressure\"", "nodecond_memory_available_bytes",
+                     "nodecond_pid_available", "nodecond_signal_observed", "nodecond_bpf_sampler_loaded",
+                     "nodecond_socket_requests_total", "process_resident_memory_bytes"):
+            assert name in body, f"{name} missing from /metrics"
+        promtool = shutil.which("promtool")
+        if promtool:
+            result = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
+            assert result.returncode == 0, result.stdout + result.stderr
+        else:
+            print("  promtool not installed (apt-get install prometheus): lint skipped")
+
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+        tcp_body = resp.read().decode()
+        assert resp.status == 200 and "nodecond_ticks_total" in tcp_body, resp.status
+        conn.request("GET", "/v1/status")
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 404, "the TCP address must serve metrics only"
+        conn.close()
+    finally:
+        agent.stop()
+
+
+def test_systemd_notify_and_journal(workdir):
+    """READY, STATUS, WATCHDOG and STOPPING reach NOTIFY_SOCKET; JOURNAL_STREAM adds priorities."""
+    notify_path = os.path.join(workdir, "notify.sock")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(5)
+    env = dict(os.environ, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="400000", JOURNAL_STREAM="8:12345")
+    with open(os.path.join(workdir, "config.yaml"), "w") as f:
+        f.write(base_config(workdir, workdir, ""))
+    log = open(os.path.join(workdir, "agent.log"), "w")
+    proc = subprocess.Popen([NODECOND, "run", "--config", os.path.join(workdir, "config.yaml"),
+                             "--socket", os.path.join(workdir, "nodecond.sock")],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    messages = []
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and sum("WATCHDOG=1" in m for m in messages) < 2:
+            messages.append(notify.recv(4096).decode())
+        assert any(m == "READY=1" for m in messages), messages
+        assert any(m.startswith("STATUS=") and "KernelMemoryPressure=" in m for m in messages), messages
+        assert sum("WATCHDOG=1" in m for m in messages) >= 2, messages
+        proc.send_signal(signal.SIGHUP)
+        reload_messages = [notify.recv(4096).decode() for _ in range(2)]
+        assert "RELOADING=1" in reload_messages, reload_messages
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        rest = []
+        notify.settimeout(0.5)
+        try:
+            while True:
+                rest.append(notify.recv(4096).decode())
+        except socket.timeout:
+            pass
+        assert "STOPPING=1" in rest, rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+        notify.close()
+    with open(os.path.join(workdir, "agent.log")) as f:
+        lines = f.read().splitlines()
+    assert lines and all(l.startswith("<") and l[1].isdigit() and l[2] == ">" for l in lines), lines[:5]
+    assert any(l.startswith("<6>") for l in lines), lines[:5]
+
+
 class SkipTest(Exception):
     pass
 
@@ -491,7 +659,8 @@ def main():
     tests = [test_pid_pressure, test_disk_pressure, test_without_bpf_permission, test_socket_requests,
              test_socket_file_stale_and_live, test_invalid_config_exit_code,
              test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time,
-             test_taints_and_tolerations]
+             test_taints_and_tolerations, test_watch_streams_transitions, test_cli_commands, test_metrics,
+             test_systemd_notify_and_journal]
     passed = failed = skipped = 0
     if os.geteuid() != 0:
         print(f"e2e: skipped {len(tests)} tests: they need root (tmpfs mounts, BPF)")
