@@ -3,6 +3,7 @@
  * The client commands: they ask a running agent over its Unix socket and
  * print tables for people or the raw JSON for scripts.
  */
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -11,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "daemon/bpf_loader.h"
 #include "daemon/cli.h"
 #include "daemon/pod_json.h"
 #include "daemon/timefmt.h"
@@ -25,6 +29,7 @@
 struct cli_options {
 	const char *socket_path;
 	bool json;
+	bool quiet;                   /* print nothing when no agent answers */
 };
 
 struct buffer {
@@ -51,6 +56,35 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return n;
+}
+
+/*
+ * Explains a failed request in terms of the socket: curl's own message
+ * speaks of "localhost port 80", which misleads for a Unix socket.
+ */
+static void describe_connect_failure(const char *path, CURLcode rc, const char *errbuf, char *buf, size_t len)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (rc != CURLE_COULDNT_CONNECT || strlen(path) >= sizeof(addr.sun_path)) {
+		snprintf(buf, len, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		if (errno == EACCES)
+			snprintf(buf, len, "permission denied; run as root or as a member of the socket's group");
+		else if (errno == ENOENT)
+			snprintf(buf, len, "the socket file does not exist");
+		else
+			snprintf(buf, len, "%s", strerror(errno));
+	} else {
+		snprintf(buf, len, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
@@ -88,10 +122,15 @@ static long cli_request(const struct cli_options *o, const char *path, const cha
 	}
 
 	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
+	if (rc != CURLE_OK && o->quiet) {
+		/* The caller says that no agent answered. */
+	} else if (rc != CURLE_OK) {
+		char why[256];
+
+		describe_connect_failure(o->socket_path, rc, errbuf, why, sizeof(why));
 		fprintf(stderr, "nodecond: no agent answered on %s: %s\n"
 			"Is `nodecond run` running? Choose another socket with --socket PATH.\n",
-			o->socket_path, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			o->socket_path, why);
 		if (out->overflow)
 			fprintf(stderr, "nodecond: the response was larger than %d bytes\n", CLI_RESPONSE_MAX);
 	} else {
@@ -236,12 +275,39 @@ static void print_taints_table(const cJSON *taints)
 	}
 }
 
+/* One OOM kill or kubelet exit, in the columns of the transitions table. */
+static void print_kernel_event(const cJSON *e)
+{
+	const char *type = json_string(e, "type", "?");
+	char what[160];
+	double pid = 0, status = 0;
+
+	json_number(e, "pid", &pid);
+	if (strcmp(type, "oomKill") == 0)
+		snprintf(what, sizeof(what), "killed pid %.0f (%s)%s%s, classified by %s", pid,
+			 json_string(e, "command", "?"), json_string(e, "cgroup", NULL) ? " in " : "",
+			 json_string(e, "cgroup", ""), json_string(e, "classifiedBy", "?"));
+	else {
+		json_number(e, "exitStatus", &status);
+		snprintf(what, sizeof(what), "pid %.0f (%s) exited, wait status 0x%x", pid,
+			 json_string(e, "command", "?"), (unsigned)status);
+	}
+	printf("%-21s %-20s %-8s %-8s %-28s %s\n", json_string(e, "time", "?"), type, "-", "-",
+	       json_string(e, "scope", json_string(e, "source", "")), what);
+}
+
 static void print_events_table(const cJSON *events)
 {
 	const cJSON *e;
 
 	printf("%-21s %-20s %-8s %-8s %-28s %s\n", "TIME", "KIND", "FROM", "TO", "REASON", "MESSAGE");
 	cJSON_ArrayForEach(e, events) {
+		const char *type = json_string(e, "type", "transition");
+
+		if (strcmp(type, "transition") != 0) {
+			print_kernel_event(e);
+			continue;
+		}
 		printf("%-21s %-20s %-8s %-8s %-28s %s\n", json_string(e, "time", "?"), json_string(e, "kind", "?"),
 		       json_string(e, "from", "?"), json_string(e, "to", "?"), json_string(e, "reason", ""),
 		       json_string(e, "message", ""));
@@ -356,6 +422,7 @@ static int parse_client_flags(int argc, char **argv, const char *command, const 
 
 	o->socket_path = CLI_DEFAULT_SOCKET;
 	o->json = false;
+	o->quiet = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
 		switch (c) {
@@ -421,7 +488,8 @@ int cli_signals(int argc, char **argv)
 
 int cli_events(int argc, char **argv)
 {
-	return run_view(argc, argv, "events", "Prints the latest condition transitions.", VIEW_EVENTS);
+	return run_view(argc, argv, "events", "Prints the latest condition transitions, OOM kills and kubelet exits.",
+			VIEW_EVENTS);
 }
 
 /* State of a streamed /v1/watch answer: bytes of an incomplete line. */
@@ -765,13 +833,70 @@ int cli_tolerates(int argc, char **argv)
 	return exit_code;
 }
 
+/* The tracepoints the BPF samplers use, as found in kernel BTF. */
+static void print_tracepoints(void)
+{
+	static const char *const tracepoints[] = {
+		"mm_vmscan_direct_reclaim_begin", "mm_vmscan_memcg_reclaim_begin", "mm_compaction_begin",
+		"mm_vmscan_throttled", "sched_process_fork", "sched_process_exit", "sched_process_free",
+		"sched_process_exec", "mark_victim", "block_rq_issue", "block_rq_complete", "kfree_skb",
+		"tcp_retransmit_skb", "net_dev_xmit_timeout",
+	};
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+
+	if (!vmlinux)
+		return;
+	printf("tracepoints:");
+	for (size_t i = 0; i < sizeof(tracepoints) / sizeof(tracepoints[0]); i++)
+		printf(" %s%s", bpf_loader_tracepoint_exists(vmlinux, tracepoints[i]) ? "" : "!", tracepoints[i]);
+	printf("  (! = missing)\n");
+	btf__free(vmlinux);
+}
+
+/* Every signal's source and why, from a running agent on --socket PATH or the default socket. */
+static void print_signal_sources(int argc, char **argv)
+{
+	struct cli_options o = { .socket_path = CLI_DEFAULT_SOCKET, .quiet = true };
+	const cJSON *list, *item, *sources;
+	struct buffer body;
+	cJSON *root;
+	long status;
+
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--socket") == 0)
+			o.socket_path = argv[i + 1];
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	status = cli_get(&o, "/v1/signals", &body);
+	curl_global_cleanup();
+	root = status == 200 && body.data ? cJSON_Parse(body.data) : NULL;
+	free(body.data);
+	if (!root) {
+		printf("signal sources: no agent answered on %s; start `nodecond run` to see them\n", o.socket_path);
+		return;
+	}
+
+	printf("signal sources (from the agent on %s):\n", o.socket_path);
+	list = cJSON_GetObjectItemCaseSensitive(root, "signals");
+	cJSON_ArrayForEach(item, list) {
+		printf("  %-22s %-12s %s\n", json_string(item, "name", "?"), json_string(item, "source", "?"),
+		       json_string(item, "reason", ""));
+	}
+	sources = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "details"), "sources");
+	cJSON_ArrayForEach(item, sources) {
+		printf("  %-22s %-12s %s\n", item->string, json_string(item, "source", "?"),
+		       json_string(item, "reason", ""));
+	}
+	cJSON_Delete(root);
+}
+
 int cli_version(int argc, char **argv)
 {
 	struct utsname u;
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("Usage: nodecond version\n\nPrints nodecond's version, libbpf's and the kernel features found.\n");
+		printf("Usage: nodecond version [--socket PATH]\n\nPrints nodecond's version, libbpf's, the kernel features found\n"
+		       "and, when an agent answers on PATH, the source of every signal and why.\n");
 		return 0;
 	}
 	uname(&u);
@@ -780,5 +905,7 @@ int cli_version(int argc, char **argv)
 	printf("kernel %s %s\n", u.release, u.machine);
 	printf("BTF %s\n", btf ? "present (/sys/kernel/btf/vmlinux)" : "missing: BPF samplers will be disabled");
 	printf("PSI %s\n", access("/proc/pressure/memory", R_OK) == 0 ? "present" : "missing");
+	print_tracepoints();
+	print_signal_sources(argc, argv);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/kube_reconciler.h"
@@ -7,6 +8,14 @@
 #include "daemon/render.h"
 #include "daemon/timefmt.h"
 #include "daemon/version.h"
+
+void render_add_int64(cJSON *o, const char *name, int64_t value)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%lld", (long long)value);
+	cJSON_AddRawToObject(o, name, text);
+}
 
 static void add_time(cJSON *o, const char *name, int64_t ms)
 {
@@ -65,11 +74,11 @@ static cJSON *signal_to_json(const struct signal_sample *s)
 	cJSON_AddStringToObject(o, "unit", signal_unit_name(info->unit));
 	cJSON_AddBoolToObject(o, "observed", s->observed);
 	if (s->observed) {
-		cJSON_AddNumberToObject(o, "value", (double)s->value);
+		render_add_int64(o, "value", s->value);
 		if (s->has_capacity)
-			cJSON_AddNumberToObject(o, "capacity", (double)s->capacity);
+			render_add_int64(o, "capacity", s->capacity);
 		if (s->has_window_min)
-			cJSON_AddNumberToObject(o, "windowMin", (double)s->window_min);
+			render_add_int64(o, "windowMin", s->window_min);
 	}
 	cJSON_AddStringToObject(o, "source", s->source);
 	if (s->reason[0])
@@ -107,6 +116,8 @@ cJSON *render_signals(const struct agent *a)
 		for (int i = 0; i < _SIGNAL_MAX; i++)
 			cJSON_AddItemToArray(list, signal_to_json(&a->samples[i]));
 	cJSON_AddItemToObject(o, "programs", programs_array(a));
+	if (a->sampler)
+		cJSON_AddItemToObject(o, "details", sampler_details_json(a->sampler));
 	return o;
 }
 
@@ -126,14 +137,61 @@ cJSON *render_event(const struct agent_event *ev)
 	return e;
 }
 
+/* The agent's clock (see agent_now_ms()) at a CLOCK_MONOTONIC time. */
+static int64_t mono_to_ms(const struct agent *a, uint64_t mono_ns)
+{
+	return a->wall_at_start_ms + ((int64_t)mono_ns - (int64_t)a->mono_at_start_ns) / 1000000;
+}
+
+/* One OOM kill or kubelet exit from the sampler. */
+static cJSON *render_kernel_event(const struct agent *a, const struct sampler_event *ev)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "type", ev->type == SAMPLER_EVENT_OOM_KILL ? "oomKill" : "kubeletExit");
+	add_time(e, "time", mono_to_ms(a, ev->mono_ns));
+	cJSON_AddNumberToObject(e, "pid", ev->pid);
+	cJSON_AddStringToObject(e, "command", ev->command);
+	cJSON_AddStringToObject(e, "source", ev->source);
+	if (ev->type == SAMPLER_EVENT_OOM_KILL) {
+		cJSON_AddStringToObject(e, "scope", ev->cgroup_limit ? "cgroupLimit" : "system");
+		cJSON_AddStringToObject(e, "classifiedBy", ev->classified_by);
+		if (ev->cgroup_id)
+			cJSON_AddNumberToObject(e, "cgroupId", (double)ev->cgroup_id);
+		if (ev->cgroup[0])
+			cJSON_AddStringToObject(e, "cgroup", ev->cgroup);
+	} else {
+		cJSON_AddNumberToObject(e, "exitStatus", ev->exit_code);
+	}
+	return e;
+}
+
 cJSON *render_events(const struct agent *a)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *list = cJSON_AddArrayToObject(o, "events");
+	struct sampler_event *kernel = NULL;
+	uint64_t kernel_dropped = 0;
+	int n_kernel = 0, k = 0;
 
-	for (unsigned i = 0; i < a->events_len; i++)
-		cJSON_AddItemToArray(list, render_event(&a->events[(a->events_head + i) % AGENT_EVENTS_MAX]));
+	if (a->sampler) {
+		kernel = malloc(SAMPLER_EVENTS_MAX * sizeof(*kernel));
+		if (kernel)
+			n_kernel = sampler_events(a->sampler, kernel, SAMPLER_EVENTS_MAX, &kernel_dropped);
+	}
+	/* Both lists are in time order: merge them. */
+	for (unsigned i = 0; i < a->events_len; i++) {
+		const struct agent_event *ev = &a->events[(a->events_head + i) % AGENT_EVENTS_MAX];
+
+		for (; k < n_kernel && mono_to_ms(a, kernel[k].mono_ns) <= ev->time_ms; k++)
+			cJSON_AddItemToArray(list, render_kernel_event(a, &kernel[k]));
+		cJSON_AddItemToArray(list, render_event(ev));
+	}
+	for (; k < n_kernel; k++)
+		cJSON_AddItemToArray(list, render_kernel_event(a, &kernel[k]));
+	free(kernel);
 	cJSON_AddNumberToObject(o, "dropped", (double)a->events_dropped);
+	cJSON_AddNumberToObject(o, "kernelEventsDropped", (double)kernel_dropped);
 	return o;
 }
 

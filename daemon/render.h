@@ -19,6 +19,12 @@ cJSON *render_taints(const struct agent *a);
 /* One recorded event, as /v1/events lists it and /v1/watch streams it. */
 cJSON *render_event(const struct agent_event *ev);
 
+/*
+ * Adds an integer exactly: cJSON numbers are doubles, which lose integers
+ * above 2^53 (a filesystem's byte count can get there).
+ */
+void render_add_int64(cJSON *o, const char *name, int64_t value);
+
 /* One condition as the Kubernetes API writes it, plus nodecond's kind. */
 cJSON *render_condition(enum condition_kind kind, const struct condition *c);
 

@@ -29,6 +29,7 @@
 #define SERVER_BODY_MAX (64 * 1024)
 #define SERVER_CONNECTIONS_MAX 128
 #define SERVER_CONNECTION_TIMEOUT_S 10
+#define SERVER_JSON_MAX (16 * 1024 * 1024)
 /* Watch streams share the connection limit; this many leave room for other clients. */
 #define SERVER_WATCHERS_MAX 64
 /* A watcher that saw nothing for this long gets a heartbeat line, which also detects a gone client. */
@@ -48,6 +49,7 @@ struct server {
 	unsigned n_watchers;
 	bool stopping;
 	bool metrics_only;            /* the TCP listener: /metrics and /healthz only */
+	size_t json_size_hint;        /* buffer size the last JSON answer fit in */
 };
 
 /* One open /v1/watch stream. */
@@ -212,17 +214,35 @@ static enum MHD_Result send_text(struct server *s, struct MHD_Connection *c, uns
 
 static enum MHD_Result send_json(struct server *s, struct MHD_Connection *c, unsigned code, cJSON *body)
 {
-	char *text = cJSON_PrintUnformatted(body);
-	size_t len;
+	size_t cap = s->json_size_hint, len;
+	char *text = NULL;
 
+	/*
+	 * Printing into a buffer of the size the last answer needed skips
+	 * cJSON's repeated reallocations; a larger answer grows the hint.
+	 */
+	while (!text) {
+		text = malloc(cap);
+		if (!text)
+			break;
+		if (cJSON_PrintPreallocated(body, text, (int)cap - 2, false))
+			break;
+		free(text);
+		text = NULL;
+		cap *= 2;
+		if (cap > SERVER_JSON_MAX)
+			break;
+	}
 	cJSON_Delete(body);
-	if (!text)
-		return MHD_NO;
+	if (!text) {
+		char *message = strdup("the answer could not be rendered: out of memory or larger than 16 MiB\n");
+
+		return message ? send_text(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", message) : MHD_NO;
+	}
+	s->json_size_hint = cap;
+
 	/* Newline-terminated, so `curl` output ends cleanly in a terminal. */
 	len = strlen(text);
-	text = realloc(text, len + 2);
-	if (!text)
-		return MHD_NO;
 	text[len] = '\n';
 	text[len + 1] = '\0';
 	return send_text(s, c, code, "application/json", text);
@@ -574,6 +594,7 @@ static int server_start(struct server **ret, struct agent *agent, int fd, const 
 	s->agent = agent;
 	s->listen_fd = fd;
 	s->metrics_only = metrics_only;
+	s->json_size_hint = 16384;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 
 	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
@@ -581,7 +602,7 @@ static int server_start(struct server **ret, struct agent *agent, int fd, const 
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONNECTIONS_MAX,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_CONNECTION_TIMEOUT_S,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 				  MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_END);

@@ -177,7 +177,8 @@ def test_pid_pressure(workdir):
         assert took >= TRANSITION_PERIOD_S - 0.3, f"returned to False after {took:.2f}s, before the transition period"
 
         events = get_json(agent.socket, "/v1/events")["events"]
-        pid_events = [(e["from"], e["to"]) for e in events if e["kind"] == "PIDPressure"]
+        pid_events = [(e["from"], e["to"]) for e in events
+                      if e["type"] == "transition" and e["kind"] == "PIDPressure"]
         assert ("False", "True") in pid_events and ("True", "False") in pid_events, pid_events
     finally:
         for child in children:
@@ -399,7 +400,7 @@ def test_restart_keeps_transition_time(workdir):
         agent.wait_ready()
         after = {c["kind"]: c["lastTransitionTime"] for c in get_json(agent.socket, "/v1/conditions")["conditions"]}
         assert before == after, (before, after)
-        events = get_json(agent.socket, "/v1/events")["events"]
+        events = [e for e in get_json(agent.socket, "/v1/events")["events"] if e["type"] == "transition"]
         assert events == [], f"a restart with unchanged statuses made transitions: {events}"
     finally:
         agent.stop()
