@@ -56,6 +56,15 @@ SUITE      ?= unit
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
+# Commands are shown as one short line each; `make V=1` shows them whole.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
 .PHONY: all test test-unit test-kernel test-kernels test-e2e test-integration asan coverage run deps clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -64,34 +73,41 @@ all: $(BUILD)/nodecond
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -c $< -o $@
-	llvm-strip -g $@ 2>/dev/null || true
+	$(call say,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+	$(call say,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # Every daemon object may include any skeleton, so build them all first.
 $(DAEMON_OBJS) $(BUILD)/daemon/main.o: | $(BPF_SKELS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(NC_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(NC_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libnodecond-logic.a: $(LOGIC_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libnodecond-daemon.a: $(DAEMON_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/nodecond: $(BUILD)/daemon/main.o $(BUILD)/libnodecond-daemon.a $(BUILD)/libnodecond-logic.a
-	$(CC) $(NC_CFLAGS) $(LDFLAGS) -o $@ $^ $(NC_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(NC_CFLAGS) $(LDFLAGS) -o $@ $^ $(NC_LIBS)
 
 # Unit tests link the pure libraries and, when they need it, the daemon one.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnodecond-daemon.a $(BUILD)/libnodecond-logic.a
 	@mkdir -p $(@D)
-	$(CC) $(NC_CFLAGS) $(LDFLAGS) -Itests -o $@ $^ $(NC_LIBS) $(shell pkg-config --libs cmocka)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(NC_CFLAGS) $(LDFLAGS) -Itests -o $@ $^ $(NC_LIBS) $(shell pkg-config --libs cmocka)
 
 test-unit: $(UNIT_BINS)
 	@SUITE=$(SUITE) tests/run-unit.sh $(UNIT_BINS)

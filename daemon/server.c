@@ -49,7 +49,7 @@ struct server {
 	unsigned n_watchers;
 	bool stopping;
 	bool metrics_only;            /* the TCP listener: /metrics and /healthz only */
-	size_t json_size_hint;        /* buffer size the last JSON answer fit in */
+	size_t json_size_hint;        /* buffer size the last JSON response fit in */
 };
 
 /* One open /v1/watch stream. */
@@ -218,8 +218,8 @@ static enum MHD_Result send_json(struct server *s, struct MHD_Connection *c, uns
 	char *text = NULL;
 
 	/*
-	 * Printing into a buffer of the size the last answer needed skips
-	 * cJSON's repeated reallocations; a larger answer grows the hint.
+	 * Printing into a buffer of the size the last response needed skips
+	 * cJSON's repeated reallocations. A larger response grows the hint.
 	 */
 	while (!text) {
 		text = malloc(cap);
@@ -235,7 +235,7 @@ static enum MHD_Result send_json(struct server *s, struct MHD_Connection *c, uns
 	}
 	cJSON_Delete(body);
 	if (!text) {
-		char *message = strdup("the answer could not be rendered: out of memory or larger than 16 MiB\n");
+		char *message = strdup("failed to render the response: out of memory, or larger than 16 MiB\n");
 
 		return message ? send_text(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", message) : MHD_NO;
 	}
@@ -277,7 +277,7 @@ static const struct route {
 	{ "/v1/taints", render_taints },
 };
 
-/* Reads a boolean query parameter; a missing one is fallback. */
+/* Returns a boolean query parameter, or fallback when the request does not set it. */
 static bool query_bool(struct MHD_Connection *c, const char *name, bool fallback)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
@@ -329,7 +329,7 @@ static void watcher_set_line(struct watcher *w, cJSON *o)
 	w->pending_off = 0;
 }
 
-/* Renders the next line for a watcher, or leaves pending empty when it has nothing to say. */
+/* Renders the next line for a watcher, or leaves pending empty when there is nothing to send. */
 static void watcher_next_line(struct watcher *w)
 {
 	const struct agent *a = w->server->agent;
