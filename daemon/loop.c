@@ -26,6 +26,7 @@ struct loop_source {
 	loop_timer_fn timer_fn;
 	void *userdata;
 	struct loop_source *next_removed;
+	struct loop_source *prev, *next;   /* every source not yet removed */
 };
 
 struct loop {
@@ -34,6 +35,7 @@ struct loop {
 	int exit_code;
 	bool dispatching;
 	struct loop_source *removed;   /* freed after the current dispatch */
+	struct loop_source *sources;   /* every live source, so loop_free() can release them */
 	struct {
 		loop_prepare_fn fn;
 		void *userdata;
@@ -72,6 +74,8 @@ void loop_free(struct loop *l)
 {
 	if (!l)
 		return;
+	while (l->sources)
+		loop_remove(l->sources);
 	free_removed(l);
 	close(l->epoll_fd);
 	free(l);
@@ -83,6 +87,10 @@ static int add_source(struct loop *l, struct loop_source *s, uint32_t events)
 
 	if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
 		return -errno;
+	s->next = l->sources;
+	if (l->sources)
+		l->sources->prev = s;
+	l->sources = s;
 	return 0;
 }
 
@@ -171,6 +179,12 @@ void loop_remove(struct loop_source *s)
 		return;
 	l = s->loop;
 	s->removed = true;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		l->sources = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
 	epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, s->fd, NULL);
 	if (s->owns_fd)
 		close(s->fd);

@@ -532,6 +532,131 @@ def test_watch_streams_transitions(workdir):
         subprocess.run(["umount", mount_point], check=False)
 
 
+def replay_transitions(config, recording):
+    """Runs `nodecond replay -o json` and returns its transitions."""
+    result = subprocess.run([NODECOND, "replay", "--config", config, "-o", "json", recording],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_record_then_replay(workdir):
+    """A replay of the agent's own recording makes the transitions the agent published on /v1/events."""
+    mount_point = os.path.join(workdir, "nodefs")
+    os.mkdir(mount_point)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "nodecond-e2e", mount_point], check=True)
+    conditions = """  DiskPressure:
+    thresholds:
+      - expression: nodefs.available<50%
+    transitionPeriod: 1s
+"""
+    recording = os.path.join(workdir, "recording.ndjson")
+    streamed = os.path.join(workdir, "streamed.ndjson")
+    agent = Agent(workdir, base_config(workdir, mount_point, conditions), extra_args=["--record", recording])
+    try:
+        agent.wait_ready()
+        agent.wait_status("DiskPressure", "False", 5)
+        client = subprocess.Popen([NODECOND, "record", "--file", streamed, "--duration", "3s",
+                                   "--socket", agent.socket], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        with open(os.path.join(mount_point, "fill"), "wb") as f:
+            f.write(b"\0" * (6 * 1024 * 1024))
+        agent.wait_status("DiskPressure", "True", VISIBLE_WITHIN_S)
+        os.unlink(os.path.join(mount_point, "fill"))
+        agent.wait_status("DiskPressure", "False", 1 + VISIBLE_WITHIN_S)
+        out, _ = client.communicate(timeout=10)
+        assert client.returncode == 0, out
+        assert "recorded" in out, out
+        published = [e for e in get_json(agent.socket, "/v1/events")["events"] if e["type"] == "transition"]
+    finally:
+        assert agent.stop() == 0, "agent did not stop cleanly while recording"
+        subprocess.run(["umount", mount_point], check=False)
+
+    replayed = replay_transitions(agent.config, recording)
+    assert len(replayed) == len(published), (published, replayed)
+    for agent_event, replay_event in zip(published, replayed):
+        for field in ("kind", "conditionType", "from", "to", "reason", "message"):
+            assert agent_event[field] == replay_event[field], (field, agent_event, replay_event)
+        # /v1/events has whole seconds; the recording has milliseconds.
+        assert replay_event["time"][:19] == agent_event["time"][:19], (agent_event, replay_event)
+    kinds = [(e["kind"], e["from"], e["to"]) for e in replayed]
+    assert ("DiskPressure", "False", "True") in kinds and ("DiskPressure", "True", "False") in kinds, kinds
+    print(f"  replay reproduced the agent's {len(published)} transitions")
+
+    # The stream carries the same tick lines as the file, byte for byte.
+    with open(recording) as f:
+        recorded_lines = set(f.read().splitlines())
+    with open(streamed) as f:
+        streamed_ticks = [line for line in f.read().splitlines() if line.startswith('{"type":"tick"')]
+    assert len(streamed_ticks) >= 10, f"only {len(streamed_ticks)} ticks streamed in 3s at 200ms"
+    missing = [line for line in streamed_ticks if line not in recorded_lines]
+    assert not missing, f"{len(missing)} streamed ticks differ from the recording: {missing[0][:200]}"
+
+
+def test_record_rotation_and_bad_lines(workdir):
+    """--record rotates at record.maxSize and keeps record.maxFiles files; bad lines stop replay with 2."""
+    recording = os.path.join(workdir, "rotated.ndjson")
+    config = base_config(workdir, workdir, "") + "record:\n  maxSize: 4Ki\n  maxFiles: 3\n"
+    agent = Agent(workdir, config, extra_args=["--record", recording])
+    try:
+        agent.wait_ready()
+        time.sleep(2.5)
+    finally:
+        assert agent.stop() == 0
+    files = sorted(f for f in os.listdir(workdir) if f.startswith("rotated.ndjson"))
+    assert files == ["rotated.ndjson", "rotated.ndjson.1", "rotated.ndjson.2"], files
+    for name in files:
+        with open(os.path.join(workdir, name)) as f:
+            lines = f.read().splitlines()
+        assert lines, f"{name} is empty"
+        # A file passes maxSize only when one tick's lines alone are larger.
+        assert len(lines) == 1 or os.path.getsize(os.path.join(workdir, name)) <= 4096, (name, len(lines))
+    assert replay_transitions(agent.config, os.path.join(workdir, "rotated.ndjson")) is not None
+
+    bad = os.path.join(workdir, "bad.ndjson")
+    with open(bad, "w") as f:
+        f.write('{"signals":[{"name":"pid.available","value":10}]}\n')
+        f.write('{"signals":[{"name":"pid.available","value":"ten"}]}\n')
+    result = subprocess.run([NODECOND, "replay", bad], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2, result
+    assert f"{bad}:2: field signals[0].value" in result.stderr, result.stderr
+
+    bad_config = os.path.join(workdir, "bad-record.yaml")
+    with open(bad_config, "w") as f:
+        f.write("record:\n  maxFiles: 1\n")
+    result = subprocess.run([NODECOND, "run", "--config", bad_config, "--socket", os.path.join(workdir, "x.sock")],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2 and "record.maxFiles" in result.stderr, result
+
+
+def test_tolerates_given_taints(workdir):
+    """`tolerates --taints` checks a pod against a hand-written taint list with no agent running."""
+    taints_file = os.path.join(workdir, "taints.json")
+    with open(taints_file, "w") as f:
+        json.dump([{"key": "nodecond.io/memory-pressure", "effect": "NoSchedule"},
+                   {"key": "nodecond.io/not-ready", "effect": "NoExecute", "timeAdded": "2026-01-01T00:00:00Z"}], f)
+    pod_file = os.path.join(workdir, "pod.json")
+    with open(pod_file, "w") as f:
+        json.dump({"kind": "Pod", "metadata": {"name": "db"},
+                   "spec": {"tolerations": [{"key": "nodecond.io/not-ready", "operator": "Exists",
+                                             "effect": "NoExecute", "tolerationSeconds": 60}]}}, f)
+    no_agent = ["--socket", os.path.join(workdir, "none.sock")]
+    result = subprocess.run([NODECOND, "tolerates", "-f", pod_file, "--taints", taints_file, "-o", "json"] + no_agent,
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0, result
+    verdict = json.loads(result.stdout)
+    assert [t["tolerated"] for t in verdict["taints"]] == [False, True], verdict
+    assert verdict["schedulable"] is False, verdict
+    assert verdict["eviction"] == {"when": "At", "time": "2026-01-01T00:01:00Z"}, verdict
+
+    with open(taints_file, "w") as f:
+        json.dump([{"key": "nodecond.io/pid-pressure", "effect": "Sometimes"}], f)
+    result = subprocess.run([NODECOND, "tolerates", "-f", pod_file, "--taints", taints_file] + no_agent,
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2, result
+    assert "taints[0].effect" in result.stderr, result.stderr
+
+
 def test_cli_commands(workdir):
     """Every client command works against a running agent, in both output formats."""
     agent = Agent(workdir, base_config(workdir, workdir, ""))
@@ -550,7 +675,7 @@ def test_cli_commands(workdir):
             json.loads(result.stdout)
             result = subprocess.run([NODECOND, command, "--help"], capture_output=True, text=True, timeout=10)
             assert result.returncode == 0 and "Usage:" in result.stdout, (command, result)
-        for command in ("run", "watch", "tolerates", "version"):
+        for command in ("run", "watch", "tolerates", "version", "record", "replay"):
             result = subprocess.run([NODECOND, command, "--help"], capture_output=True, text=True, timeout=10)
             assert result.returncode == 0 and "Usage:" in result.stdout, (command, result)
         result = subprocess.run([NODECOND, "version"], capture_output=True, text=True, timeout=10)
@@ -647,21 +772,55 @@ def test_systemd_notify_and_journal(workdir):
     assert any(l.startswith("<6>") for l in lines), lines[:5]
 
 
+def test_valgrind_clean(workdir):
+    """A run under memcheck, with requests of every kind, a reload and a stop, has no errors or leaks."""
+    if shutil.which("valgrind") is None:
+        raise SkipTest("valgrind is missing: apt-get install valgrind")
+    suppressions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "valgrind.supp")
+    wrapper = ["valgrind", "--error-exitcode=99", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+               "--errors-for-leak-kinds=definite,indirect", f"--suppressions={suppressions}",
+               f"--log-file={workdir}/valgrind.log"]
+    agent = Agent(workdir, base_config(workdir, workdir, ""), wrapper=wrapper)
+    try:
+        agent.wait_ready(timeout=60)
+        for path in ("/v1/status", "/v1/conditions", "/v1/signals", "/v1/taints", "/v1/events", "/metrics",
+                     "/readyz", "/v1/nothing"):
+            get(agent.socket, path)
+        post(agent.socket, "/v1/tolerations", '{"spec": {"tolerations": [{"operator": "Exists"}]}}')
+        post(agent.socket, "/v1/tolerations", '{"spec": {"tolerations": [{"operator": "Equal"}]}}')
+        post(agent.socket, "/v1/tolerations", "{not json")
+        watcher = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        watcher.connect(agent.socket)
+        watcher.sendall(b"GET /v1/watch HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        agent.proc.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        watcher.close()
+    finally:
+        code = agent.stop()
+    with open(f"{workdir}/valgrind.log") as f:
+        report = f.read()
+    assert code == 0, f"valgrind reported errors (exit {code}):\n{report[-4000:]}"
+    assert "ERROR SUMMARY: 0 errors" in report, report[-4000:]
+
+
 class SkipTest(Exception):
     pass
 
 
 def main():
     global NODECOND
-    if len(sys.argv) != 2:
-        print("usage: test_local_mode.py BUILD/nodecond", file=sys.stderr)
+    if len(sys.argv) < 2:
+        print("usage: test_local_mode.py BUILD/nodecond [TEST_NAME...]", file=sys.stderr)
         return 2
     NODECOND = os.path.abspath(sys.argv[1])
     tests = [test_pid_pressure, test_disk_pressure, test_without_bpf_permission, test_socket_requests,
              test_socket_file_stale_and_live, test_invalid_config_exit_code,
              test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time,
-             test_taints_and_tolerations, test_watch_streams_transitions, test_cli_commands, test_metrics,
-             test_systemd_notify_and_journal]
+             test_taints_and_tolerations, test_watch_streams_transitions, test_record_then_replay,
+             test_record_rotation_and_bad_lines, test_tolerates_given_taints, test_cli_commands, test_metrics,
+             test_systemd_notify_and_journal, test_valgrind_clean]
+    if len(sys.argv) > 2:
+        tests = [t for t in tests if t.__name__ in sys.argv[2:]]
     passed = failed = skipped = 0
     if os.geteuid() != 0:
         print(f"e2e: skipped {len(tests)} tests: they need root (tmpfs mounts, BPF)")
