@@ -168,6 +168,8 @@ static int parse_taint(const cJSON *o, struct taint *t, const char *prefix, char
 				   "expected an RFC 3339 time such as 2026-01-02T15:04:05Z");
 
 	r = taint_init(t, key, value, effect, added_ms, detail, sizeof(detail));
+	if (r == 0)
+		r = taint_validate(t, detail, sizeof(detail));
 	if (r < 0) {
 		snprintf(err, err_len, "%s.%s", prefix, detail);
 		return -EINVAL;

@@ -33,8 +33,8 @@ static const cJSON *verdict_at(const cJSON *verdict, int i)
 static void request_shapes_accepted(void **state)
 {
 	static const char *const bodies[] = {
-		"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"containers\":[],"
-		"\"tolerations\":[{\"key\":\"a\",\"operator\":\"Exists\"}]}}",
+		("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"containers\":[],"
+		 "\"tolerations\":[{\"key\":\"a\",\"operator\":\"Exists\"}]}}"),
 		"{\"containers\":[],\"tolerations\":[{\"key\":\"a\",\"operator\":\"Exists\"}]}",
 		"[{\"key\":\"a\",\"operator\":\"Exists\"}]",
 		"{\"tolerations\":[{\"key\":\"a\",\"operator\":\"Exists\"}]}",
@@ -75,6 +75,7 @@ static const struct invalid_case {
 	{ "{\"tolerations\":[],\"taints\":[{\"key\":\"a\",\"effect\":\"NoSchedule\",\"timeAdded\":\"now\"}]}",
 	  "taints[0].timeAdded" },
 	{ "{\"tolerations\":[],\"taints\":[{\"key\":\"a\",\"effect\":\"Sometimes\"}]}", "taints[0]" },
+	{ "{\"tolerations\":[],\"taints\":[{\"key\":\"a b\",\"effect\":\"NoSchedule\"}]}", "taints[0].key" },
 };
 
 static void invalid_requests_name_field(void **state)
