@@ -22,7 +22,8 @@ PKGS := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev \
 DEB_PACKAGES := $(foreach p,$(PKGS),$(word 2,$(subst :, ,$(p)))) \
 	pkg-config clang llvm bpftool iproute2 libcap2-bin procps curl \
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd jq e2fsprogs \
-	python3-kubernetes openssl prometheus valgrind
+	python3-kubernetes openssl prometheus valgrind \
+	nftables libbpf-tools util-linux
 
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
 MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(word 1,$(subst :, ,$(p))) && echo y),,$(word 2,$(subst :, ,$(p)))))

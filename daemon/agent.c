@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
+#include "daemon/evaluate.h"
 #include "daemon/kube_reconciler.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/record.h"
 #include "daemon/sd_notify.h"
 #include "daemon/server.h"
 #include "daemon/state_file.h"
@@ -125,37 +127,31 @@ static void format_taints(const struct taint *taints, size_t n, char *buf, size_
 		snprintf(buf, len, "none");
 }
 
-/* Plans the taints that follow from the current conditions. */
-static void plan_taints(struct agent *a, int64_t now_ms)
+/* Logs the outcome of a taint plan that evaluate_plan_taints() applied to a->taints. */
+static void log_taint_plan(const struct agent *a, const struct taint_plan_result *result, int r)
 {
-	struct condition conditions[_CONDITION_KIND_MAX];
-	struct taint planned[AGENT_TAINTS_MAX];
-	struct taint_plan_result result;
-	struct taint_plan_input input;
 	char list[1024];
-	size_t n = 0;
-	int r;
 
-	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
-		const struct condition *c = condition_engine_get(&a->engine, (enum condition_kind)k);
-
-		if (c)
-			conditions[n++] = *c;
-	}
-	taint_plan_input_from_conditions(&input, &a->cfg.taint_profile, conditions, n);
-	r = taint_plan(&a->cfg.taint_profile, &input, a->taints, a->n_taints, now_ms, planned, AGENT_TAINTS_MAX,
-		       &result);
 	if (r < 0) {
 		log_error("taints: planning failed: %s", strerror(-r));
 		return;
 	}
-	if (!result.changed)
+	if (!result->changed)
 		return;
-
-	memcpy(a->taints, planned, result.n_taints * sizeof(planned[0]));
-	a->n_taints = result.n_taints;
 	format_taints(a->taints, a->n_taints, list, sizeof(list));
-	log_info("taints: %u added, %u removed; desired taints now: %s", result.added, result.removed, list);
+	log_info("taints: %u added, %u removed; desired taints now: %s", result->added, result->removed, list);
+}
+
+/* Plans the taints that follow from the current conditions. */
+static void plan_taints(struct agent *a, int64_t now_ms)
+{
+	struct evaluate_taints taints = { a->taints, a->n_taints, AGENT_TAINTS_MAX };
+	struct taint_plan_result result;
+	int r;
+
+	r = evaluate_plan_taints(&a->engine, &a->cfg.taint_profile, now_ms, &taints, &result);
+	a->n_taints = taints.n;
+	log_taint_plan(a, &result, r);
 }
 
 /* Tells systemd the one-line summary when it changed. */
@@ -237,7 +233,8 @@ static void kube_options(const struct agent *a, struct kube_reconciler_options *
 
 static void tick(struct agent *a)
 {
-	struct condition_transition transitions[_CONDITION_KIND_MAX * 2];
+	struct evaluate_taints taints = { a->taints, a->n_taints, AGENT_TAINTS_MAX };
+	struct evaluate_result result;
 	struct readiness_context ready;
 	int64_t now_ms = agent_now_ms(a);
 	size_t n;
@@ -256,10 +253,12 @@ static void tick(struct agent *a)
 			return;
 	}
 
-	n = condition_engine_update(&a->engine, a->samples, &ready, now_ms, transitions,
-				    sizeof(transitions) / sizeof(transitions[0]));
+	recorder_record_tick(a->recorder, a, now_ms, &ready);
+	evaluate_tick(&a->engine, &a->cfg.taint_profile, a->samples, &ready, now_ms, &taints, &result);
+	a->n_taints = taints.n;
+	n = result.n_transitions;
 	for (size_t i = 0; i < n; i++) {
-		const struct condition_transition *t = &transitions[i];
+		const struct condition_transition *t = &result.transitions[i];
 
 		record_event(a, now_ms, t);
 		a->transitions_total[t->kind][t->to]++;
@@ -270,8 +269,8 @@ static void tick(struct agent *a)
 	if (n > 0)
 		save_state(a);
 	if (a->kube)
-		kube_publish(a, transitions, n, now_ms);
-	plan_taints(a, now_ms);
+		kube_publish(a, result.transitions, n, now_ms);
+	log_taint_plan(a, &result.plan, result.plan_error);
 	server_notify_watchers(a->server);
 
 	if (!a->all_evaluated && all_kinds_evaluated(a)) {
@@ -282,6 +281,24 @@ static void tick(struct agent *a)
 	}
 	if (a->all_evaluated)
 		notify_status(a);
+}
+
+/* Points the recorder at record.path; a file that cannot be opened is retried at every tick. */
+static void configure_recorder(struct agent *a)
+{
+	struct recorder_options opts = {
+		.path = a->cfg.record_path,
+		.max_size = a->cfg.record_max_size,
+		.max_files = a->cfg.record_max_files,
+	};
+	int r;
+
+	r = recorder_configure(a->recorder, &opts);
+	if (r < 0)
+		log_warning("record: cannot open %s: %s; retrying at every tick", a->cfg.record_path, strerror(-r));
+	else if (a->cfg.record_path[0])
+		log_info("record: appending every tick to %s (rotated at %lld bytes, %u files kept)",
+			 a->cfg.record_path, (long long)a->cfg.record_max_size, a->cfg.record_max_files);
 }
 
 static int arm_tick_timer(struct agent *a)
@@ -333,6 +350,7 @@ static void reload(struct agent *a)
 	}
 	plan_taints(a, agent_now_ms(a));
 	sampler_reconfigure(a->sampler, &a->cfg);
+	configure_recorder(a);
 	r = arm_tick_timer(a);
 	if (r < 0)
 		log_error("reload: cannot re-arm the tick timer: %s", strerror(-r));
@@ -350,6 +368,12 @@ static void on_watchdog(struct loop_source *source, void *userdata)
 }
 
 static void on_tick(struct loop_source *source, void *userdata)
+{
+	tick(userdata);
+}
+
+/* An OOM kill or a kubelet exit: re-evaluate now instead of at the next tick. */
+static void on_kernel_event(void *userdata)
 {
 	tick(userdata);
 }
@@ -405,12 +429,14 @@ static void usage_run(FILE *out)
 		"      --profile NAME     companion (default) or standard\n"
 		"      --log-level LEVEL  error, warning, info (default) or debug\n"
 		"      --no-bpf           do not load BPF programs; use the fallbacks\n"
+		"      --record FILE      append every tick's samples and every kernel event to FILE\n"
+		"                         (NDJSON, rotated at record.maxSize; see docs/recording.md)\n"
 		"  -h, --help             show this help\n");
 }
 
 static int parse_run_flags(struct agent *a, int argc, char **argv)
 {
-	enum { OPT_SOCKET = 256, OPT_NODE_NAME, OPT_KUBECONFIG, OPT_PROFILE, OPT_LOG_LEVEL, OPT_NO_BPF };
+	enum { OPT_SOCKET = 256, OPT_NODE_NAME, OPT_KUBECONFIG, OPT_PROFILE, OPT_LOG_LEVEL, OPT_NO_BPF, OPT_RECORD };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -419,6 +445,7 @@ static int parse_run_flags(struct agent *a, int argc, char **argv)
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -447,6 +474,9 @@ static int parse_run_flags(struct agent *a, int argc, char **argv)
 			break;
 		case OPT_NO_BPF:
 			a->disable_bpf = true;
+			break;
+		case OPT_RECORD:
+			a->flags.record_path = optarg;
 			break;
 		case 'h':
 			usage_run(stdout);
@@ -567,6 +597,12 @@ int agent_main(int argc, char **argv)
 			 a->cfg.taints_writer == TAINTS_WRITER_AGENT ? "agent" : "controller");
 
 	condition_engine_init(&a->engine, &a->cfg.engine);
+	r = recorder_new(&a->recorder);
+	if (r < 0) {
+		log_error("agent: cannot create the recorder: %s", strerror(-r));
+		goto out;
+	}
+	configure_recorder(a);
 	/* In API mode the Node's conditions are adopted once it has been read (kube_adopt). */
 	if (!api_mode)
 		load_state(a);
@@ -605,6 +641,10 @@ int agent_main(int argc, char **argv)
 		log_error("agent: %s", err);
 		goto out;
 	}
+	r = sampler_attach_loop(a->sampler, a->loop, on_kernel_event, a);
+	if (r < 0)
+		log_warning("agent: kernel events will wait for the next tick and kubelet.healthy has no probe: %s",
+			    strerror(-r));
 
 	if (api_mode) {
 		struct kube_reconciler_options opts;
@@ -632,6 +672,7 @@ out:
 	kube_credentials_clear(&creds);
 	server_free(a->metrics_server);
 	server_free(a->server);
+	recorder_free(a->recorder);
 	sampler_free(a->sampler);
 	loop_free(a->loop);
 	if (a->signal_fd >= 0)

@@ -30,6 +30,7 @@ struct loop;
 struct loop_source;
 struct server;
 struct kube_reconciler;
+struct recorder;
 
 struct agent {
 	struct nodecond_config cfg;
@@ -70,6 +71,9 @@ struct agent {
 	struct loop *loop;
 	struct loop_source *tick_source;
 	int signal_fd;
+
+	/* Each tick's samples for --record FILE and GET /v1/record. */
+	struct recorder *recorder;
 
 	/* The API server connection; NULL in local mode. */
 	struct kube_reconciler *kube;

@@ -198,3 +198,57 @@ void bpf_loader_disable_atomic_fetch(bool disable)
 {
 	atomic_fetch_disabled = disable;
 }
+
+int bpf_loader_load_skeleton(struct bpf_object_skeleton *skeleton, bool skel_open_failed,
+			     bpf_loader_configure_fn configure, void *userdata, char *reason,
+			     size_t reason_len)
+{
+	struct btf *vmlinux;
+	int r;
+
+	if (skel_open_failed) {
+		r = errno ? -errno : -ENOMEM;
+		snprintf(reason, reason_len, "opening the BPF object failed: %s", strerror(-r));
+		return r;
+	}
+	r = bpf_loader_check(reason, reason_len);
+	if (r < 0)
+		return r;
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		r = -errno;
+		snprintf(reason, reason_len, "loading kernel BTF failed: %s", strerror(-r));
+		return r;
+	}
+	r = configure ? configure(userdata, vmlinux, reason, reason_len) : 0;
+	btf__free(vmlinux);
+	if (r < 0)
+		return r;
+
+	bpf_loader_capture_start();
+	r = bpf_object__load_skeleton(skeleton);
+	if (r < 0) {
+		snprintf(reason, reason_len, "loading the BPF programs failed: %s: %s", strerror(-r),
+			 bpf_loader_captured_warning());
+		return r;
+	}
+	r = bpf_object__attach_skeleton(skeleton);
+	if (r < 0) {
+		snprintf(reason, reason_len, "attaching the BPF programs failed: %s: %s",
+			 strerror(-r), bpf_loader_captured_warning());
+		return r;
+	}
+	return 0;
+}
+
+bool bpf_loader_autoload_tracepoint(struct bpf_program *prog, const struct btf *vmlinux,
+				    const char *sampler, const char *tracepoint, const char *loss)
+{
+	bool found = bpf_loader_tracepoint_exists(vmlinux, tracepoint);
+
+	bpf_program__set_autoload(prog, found);
+	if (!found)
+		log_info("bpf: %s: tracepoint %s not found; %s", sampler, tracepoint, loss);
+	return found;
+}

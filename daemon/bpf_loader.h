@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 struct btf;
+struct bpf_object_skeleton;
+struct bpf_program;
 
 /* Routes libbpf's messages to log_debug(). Call once before any sampler opens. */
 void bpf_loader_init(void);
@@ -53,5 +55,31 @@ void bpf_loader_capture_start(void);
 
 /* Returns the first warning since bpf_loader_capture_start(), or "". */
 const char *bpf_loader_captured_warning(void);
+
+/*
+ * Chooses the programs (bpf_program__set_autoload()) and read-only settings
+ * of an opened skeleton for the running kernel. Returns 0, or a negative
+ * errno with a one-line reason when the sampler cannot work at all.
+ */
+typedef int (*bpf_loader_configure_fn)(void *userdata, const struct btf *vmlinux, char *reason,
+				       size_t reason_len);
+
+/*
+ * Loads and attaches a skeleton that the caller opened with its
+ * NAME_bpf__open(): checks that BPF can be used, calls configure with the
+ * kernel BTF, loads and attaches. Returns 0, or a negative errno with a
+ * one-line reason; the caller then destroys the skeleton. skel_open_failed
+ * is true when NAME_bpf__open() returned NULL (errno is read).
+ */
+int bpf_loader_load_skeleton(struct bpf_object_skeleton *skeleton, bool skel_open_failed,
+			     bpf_loader_configure_fn configure, void *userdata, char *reason,
+			     size_t reason_len);
+
+/*
+ * Turns autoload off for prog when the kernel lacks tracepoint, with an info
+ * line naming the sampler and what is lost. Returns whether it will load.
+ */
+bool bpf_loader_autoload_tracepoint(struct bpf_program *prog, const struct btf *vmlinux,
+				    const char *sampler, const char *tracepoint, const char *loss);
 
 #endif

@@ -71,9 +71,9 @@ static bool hook_pair_enable(const struct btf *vmlinux, const struct hook *begin
 #define HOOK(tp, prog) { tp, skel->progs.prog##_union, skel->progs.prog##_sum }
 
 /* Chooses the programs and read-only settings for the running kernel. */
-static int configure(struct bpf_memstall *m, const struct btf *vmlinux, char *reason,
-		     size_t reason_len)
+static int configure(void *userdata, const struct btf *vmlinux, char *reason, size_t reason_len)
 {
+	struct bpf_memstall *m = userdata;
 	struct memstall_bpf *skel = m->skel;
 	const struct hook direct_reclaim_begin =
 		HOOK("mm_vmscan_direct_reclaim_begin", direct_reclaim_begin);
@@ -120,12 +120,7 @@ static int configure(struct bpf_memstall *m, const struct btf *vmlinux, char *re
 int bpf_memstall_open(struct bpf_memstall **ret, char *reason, size_t reason_len)
 {
 	struct bpf_memstall *m;
-	struct btf *vmlinux;
 	int r;
-
-	r = bpf_loader_check(reason, reason_len);
-	if (r < 0)
-		return r;
 
 	m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -134,45 +129,16 @@ int bpf_memstall_open(struct bpf_memstall **ret, char *reason, size_t reason_len
 	}
 
 	m->skel = memstall_bpf__open();
-	if (!m->skel) {
-		r = -errno;
-		snprintf(reason, reason_len, "opening the BPF object failed: %s", strerror(-r));
-		goto err_out;
-	}
-
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		r = -errno;
-		snprintf(reason, reason_len, "loading kernel BTF failed: %s", strerror(-r));
-		goto err_out;
-	}
-	r = configure(m, vmlinux, reason, reason_len);
-	btf__free(vmlinux);
-	if (r < 0)
-		goto err_out;
-
-	bpf_loader_capture_start();
-	r = memstall_bpf__load(m->skel);
-	if (r < 0) {
-		snprintf(reason, reason_len, "loading the BPF programs failed: %s: %s",
-			 strerror(-r), bpf_loader_captured_warning());
-		goto err_out;
-	}
-
+	/* Counted from before load: the read margin covers the load time. */
 	m->attach_ns = monotonic_ns();
-	r = memstall_bpf__attach(m->skel);
+	r = bpf_loader_load_skeleton(m->skel ? m->skel->skeleton : NULL, !m->skel, configure, m,
+				     reason, reason_len);
 	if (r < 0) {
-		snprintf(reason, reason_len, "attaching the BPF programs failed: %s: %s",
-			 strerror(-r), bpf_loader_captured_warning());
-		goto err_out;
+		bpf_memstall_free(m);
+		return r;
 	}
-
 	*ret = m;
 	return 0;
-
-err_out:
-	bpf_memstall_free(m);
-	return r;
 }
 
 void bpf_memstall_free(struct bpf_memstall *m)

@@ -22,11 +22,10 @@ struct bpf_pid {
 	uint64_t frees;
 };
 
-static int configure(struct bpf_pid *p, const struct btf *vmlinux, char *reason,
-		     size_t reason_len)
+static int configure(void *userdata, const struct btf *vmlinux, char *reason, size_t reason_len)
 {
+	struct bpf_pid *p = userdata;
 	struct pidmon_bpf *skel = p->skel;
-	bool exit_found;
 
 	if (!bpf_loader_tracepoint_exists(vmlinux, "sched_process_fork")) {
 		snprintf(reason, reason_len, "tracepoint sched/sched_process_fork not found");
@@ -37,10 +36,8 @@ static int configure(struct bpf_pid *p, const struct btf *vmlinux, char *reason,
 		return -ENOENT;
 	}
 
-	exit_found = bpf_loader_tracepoint_exists(vmlinux, "sched_process_exit");
-	bpf_program__set_autoload(skel->progs.process_exit, exit_found);
-	if (!exit_found)
-		log_info("bpf: pidmon: tracepoint sched/sched_process_exit not found; exits not counted");
+	bpf_loader_autoload_tracepoint(skel->progs.process_exit, vmlinux, "pidmon", "sched_process_exit",
+				       "exits not counted");
 
 	p->exact_peak = bpf_loader_has_atomic_fetch();
 	bpf_program__set_autoload(skel->progs.process_fork_exact, p->exact_peak);
@@ -52,13 +49,8 @@ static int configure(struct bpf_pid *p, const struct btf *vmlinux, char *reason,
 
 int bpf_pid_open(struct bpf_pid **ret, char *reason, size_t reason_len)
 {
-	struct btf *vmlinux;
 	struct bpf_pid *p;
 	int r;
-
-	r = bpf_loader_check(reason, reason_len);
-	if (r < 0)
-		return r;
 
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -67,44 +59,14 @@ int bpf_pid_open(struct bpf_pid **ret, char *reason, size_t reason_len)
 	}
 
 	p->skel = pidmon_bpf__open();
-	if (!p->skel) {
-		r = -errno;
-		snprintf(reason, reason_len, "opening the BPF object failed: %s", strerror(-r));
-		goto err_out;
-	}
-
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		r = -errno;
-		snprintf(reason, reason_len, "loading kernel BTF failed: %s", strerror(-r));
-		goto err_out;
-	}
-	r = configure(p, vmlinux, reason, reason_len);
-	btf__free(vmlinux);
-	if (r < 0)
-		goto err_out;
-
-	bpf_loader_capture_start();
-	r = pidmon_bpf__load(p->skel);
+	r = bpf_loader_load_skeleton(p->skel ? p->skel->skeleton : NULL, !p->skel, configure, p,
+				     reason, reason_len);
 	if (r < 0) {
-		snprintf(reason, reason_len, "loading the BPF programs failed: %s: %s",
-			 strerror(-r), bpf_loader_captured_warning());
-		goto err_out;
+		bpf_pid_free(p);
+		return r;
 	}
-
-	r = pidmon_bpf__attach(p->skel);
-	if (r < 0) {
-		snprintf(reason, reason_len, "attaching the BPF programs failed: %s: %s",
-			 strerror(-r), bpf_loader_captured_warning());
-		goto err_out;
-	}
-
 	*ret = p;
 	return 0;
-
-err_out:
-	bpf_pid_free(p);
-	return r;
 }
 
 void bpf_pid_free(struct bpf_pid *p)

@@ -307,6 +307,35 @@ static int metrics_field(struct walk *w, struct nodecond_config *cfg, const char
 	return 0;
 }
 
+static int record_field(struct walk *w, struct nodecond_config *cfg, const char *key, yaml_node_t *value,
+			const char *path, void *userdata)
+{
+	struct quantity q;
+	char detail[256];
+	const char *v = NULL;
+	int r;
+
+	if (strcmp(key, "path") == 0)
+		return copy_path(w, value, path, cfg->record_path, sizeof(cfg->record_path));
+	if (strcmp(key, "maxFiles") == 0)
+		return parse_uint_field(w, value, path, &cfg->record_max_files, CONFIG_RECORD_MIN_FILES,
+					CONFIG_RECORD_MAX_FILES);
+	if (strcmp(key, "maxSize") != 0)
+		return -ENOENT;
+
+	r = scalar(w, value, path, &v);
+	if (r < 0)
+		return r;
+	r = quantity_parse(v, &q, detail, sizeof(detail));
+	if (r < 0)
+		return walk_error(w, value, path, "%s", detail);
+	if (q.percent || q.milli % 1000 != 0 || q.milli / 1000 < CONFIG_RECORD_MIN_SIZE)
+		return walk_error(w, value, path, "invalid size \"%s\": expected a whole number of bytes of at least "
+				  "4Ki, such as 64Mi", v);
+	cfg->record_max_size = q.milli / 1000;
+	return 0;
+}
+
 static int taints_field(struct walk *w, struct nodecond_config *cfg, const char *key, yaml_node_t *value,
 			const char *path, void *userdata)
 {
@@ -565,6 +594,8 @@ static int top_field(struct walk *w, struct nodecond_config *cfg, const char *ke
 		return walk_mapping(w, value, path, cfg, taints_field, NULL, "writer");
 	if (strcmp(key, "metrics") == 0)
 		return walk_mapping(w, value, path, cfg, metrics_field, NULL, "address");
+	if (strcmp(key, "record") == 0)
+		return walk_mapping(w, value, path, cfg, record_field, NULL, "path, maxSize, maxFiles");
 	if (strcmp(key, "profile") == 0) {
 		r = copy_string(w, value, path, cfg->profile, sizeof(cfg->profile));
 		if (r == 0 && strcmp(cfg->profile, "companion") != 0 && strcmp(cfg->profile, "standard") != 0)
@@ -603,6 +634,8 @@ void config_init_defaults(struct nodecond_config *cfg)
 	cfg->taints_writer = TAINTS_WRITER_CONTROLLER;
 	snprintf(cfg->profile, sizeof(cfg->profile), "companion");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->record_max_size = 64 * 1024 * 1024;
+	cfg->record_max_files = 3;
 	engine_config_init_defaults(&cfg->engine);
 	taint_profile_init(&cfg->taint_profile, PROFILE_COMPANION);
 }
@@ -665,8 +698,8 @@ int config_load_string(struct nodecond_config *cfg, const char *text, size_t len
 	else
 		r = walk_mapping(&w, root, "", copy, top_field, NULL,
 				 "apiVersion, kind, nodeName, socket, sampleInterval, missedSamplesBeforeUnknown, "
-				 "stateFile, paths, kubelet, runtime, kubernetes, taints, metrics, profile, logLevel, "
-				 "conditions");
+				 "stateFile, paths, kubelet, runtime, kubernetes, taints, metrics, record, profile, "
+				 "logLevel, conditions");
 	if (r == 0)
 		r = check_consistency(&w, copy);
 	if (r == 0)
@@ -781,6 +814,14 @@ int config_build(struct nodecond_config *cfg, const struct config_flags *flags, 
 	}
 	if (flags->node_name)
 		snprintf(cfg->node_name, sizeof(cfg->node_name), "%s", flags->node_name);
+	if (flags->record_path) {
+		if (flags->record_path[0] == '\0' || strlen(flags->record_path) >= sizeof(cfg->record_path)) {
+			snprintf(err, err_len, "--record: invalid path \"%s\": expected a file path shorter than %zu characters",
+				 flags->record_path, sizeof(cfg->record_path));
+			return -EINVAL;
+		}
+		strcpy(cfg->record_path, flags->record_path);
+	}
 	if (flags->kubeconfig)
 		snprintf(cfg->kubeconfig, sizeof(cfg->kubeconfig), "%s", flags->kubeconfig);
 	if (flags->profile) {

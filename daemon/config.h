@@ -20,6 +20,10 @@
 #define CONFIG_TAINTS_MAX 4
 #define CONFIG_NAME_MAX 254          /* a DNS subdomain, as Node names are */
 #define CONFIG_SOCKET_PATH_MAX 108   /* sizeof(sockaddr_un.sun_path) */
+/* Bounds of record.maxSize and record.maxFiles. */
+#define CONFIG_RECORD_MIN_SIZE 4096
+#define CONFIG_RECORD_MIN_FILES 2
+#define CONFIG_RECORD_MAX_FILES 100
 
 enum taints_writer {
 	TAINTS_WRITER_CONTROLLER,
@@ -58,6 +62,9 @@ struct nodecond_config {
 	char profile[16];
 	char log_level[16];
 	char metrics_address[128];   /* "host:port" to serve /metrics over TCP too; "" is off */
+	char record_path[PATH_MAX];  /* record every tick's samples here; "" is off */
+	int64_t record_max_size;     /* bytes before the recording is rotated */
+	unsigned record_max_files;   /* recording files kept, the current one included */
 	struct engine_config engine;
 	struct config_condition_taints condition_taints[_CONDITION_KIND_MAX];
 	bool condition_type_set[_CONDITION_KIND_MAX];   /* the file named the type */
@@ -77,6 +84,7 @@ struct config_flags {
 	const char *kubeconfig;
 	const char *profile;
 	const char *log_level;
+	const char *record_path;
 };
 
 /* Returns whether name is a valid Node name: a lowercase RFC 1123 subdomain. */

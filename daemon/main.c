@@ -8,6 +8,8 @@
 
 #include "daemon/agent.h"
 #include "daemon/cli.h"
+#include "daemon/record.h"
+#include "daemon/replay.h"
 
 static const struct command {
 	const char *name;
@@ -22,6 +24,8 @@ static const struct command {
 	{ "events", cli_events, "the latest condition transitions" },
 	{ "watch", cli_watch, "stream condition transitions as they happen" },
 	{ "tolerates", cli_tolerates, "which taints a pod tolerates, and when it would be evicted" },
+	{ "record", recorder_command, "write a running agent's samples and kernel events to a file" },
+	{ "replay", replay_command, "replay a recording through the condition engine and taint planner" },
 	{ "version", cli_version, "version, libbpf version, kernel features found" },
 };
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,4 +165,36 @@ int procfs_parse_loadavg_tasks(const char *text, int64_t *ret)
 		return -EINVAL;
 	*ret = v;
 	return 0;
+}
+
+int procfs_find_cgroup_mount(const char *mountinfo, const char *controller, char *buf, size_t len)
+{
+	const char *line = mountinfo;
+
+	buf[0] = '\0';
+	while (line && *line) {
+		const char *next = strchr(line, '\n');
+		const char *sep = strstr(line, " - ");
+		char mount_point[4096], fstype[32], options[512];
+		bool match = false;
+
+		if (sep && (!next || sep < next) && sscanf(line, "%*s %*s %*s %*s %4095s", mount_point) == 1 &&
+		    sscanf(sep + 3, "%31s %*s %511s", fstype, options) == 2) {
+			if (!controller) {
+				match = strcmp(fstype, "cgroup2") == 0;
+			} else if (strcmp(fstype, "cgroup") == 0) {
+				char *save = NULL;
+
+				for (char *opt = strtok_r(options, ",", &save); opt && !match;
+				     opt = strtok_r(NULL, ",", &save))
+					match = strcmp(opt, controller) == 0;
+			}
+		}
+		if (match) {
+			snprintf(buf, len, "%s", mount_point);
+			return 0;
+		}
+		line = next ? next + 1 : NULL;
+	}
+	return -ENOENT;
 }

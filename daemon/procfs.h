@@ -39,4 +39,11 @@ int procfs_parse_psi_some_total(const char *text, uint64_t *ret_us);
 /* Parses the task count ("running/total" fourth field) of /proc/loadavg. */
 int procfs_parse_loadavg_tasks(const char *text, int64_t *ret);
 
+/*
+ * Finds in /proc/self/mountinfo text the mount point of the cgroup v1
+ * hierarchy with controller (for example "memory"), or of the cgroup2
+ * hierarchy when controller is NULL. Returns 0, or -ENOENT with buf "".
+ */
+int procfs_find_cgroup_mount(const char *mountinfo, const char *controller, char *buf, size_t len);
+
 #endif

@@ -65,7 +65,7 @@ cJSON *render_conditions(const struct agent *a)
 	return o;
 }
 
-static cJSON *signal_to_json(const struct signal_sample *s)
+cJSON *render_signal(const struct signal_sample *s)
 {
 	const struct signal_info *info = signal_info_get(s->id);
 	cJSON *o = cJSON_CreateObject();
@@ -114,7 +114,7 @@ cJSON *render_signals(const struct agent *a)
 	add_time(o, "sampleTime", a->last_sample_ms);
 	if (a->ticks > 0)
 		for (int i = 0; i < _SIGNAL_MAX; i++)
-			cJSON_AddItemToArray(list, signal_to_json(&a->samples[i]));
+			cJSON_AddItemToArray(list, render_signal(&a->samples[i]));
 	cJSON_AddItemToObject(o, "programs", programs_array(a));
 	if (a->sampler)
 		cJSON_AddItemToObject(o, "details", sampler_details_json(a->sampler));
@@ -143,8 +143,7 @@ static int64_t mono_to_ms(const struct agent *a, uint64_t mono_ns)
 	return a->wall_at_start_ms + ((int64_t)mono_ns - (int64_t)a->mono_at_start_ns) / 1000000;
 }
 
-/* One OOM kill or kubelet exit from the sampler. */
-static cJSON *render_kernel_event(const struct agent *a, const struct sampler_event *ev)
+cJSON *render_kernel_event(const struct agent *a, const struct sampler_event *ev)
 {
 	cJSON *e = cJSON_CreateObject();
 

@@ -19,6 +19,13 @@ cJSON *render_taints(const struct agent *a);
 /* One recorded event, as /v1/events lists it and /v1/watch streams it. */
 cJSON *render_event(const struct agent_event *ev);
 
+/* One OOM kill or kubelet exit from the sampler, as /v1/events and /v1/record show it. */
+struct sampler_event;
+cJSON *render_kernel_event(const struct agent *a, const struct sampler_event *ev);
+
+/* One signal's sample, as /v1/signals lists it and /v1/record streams it. */
+cJSON *render_signal(const struct signal_sample *s);
+
 /*
  * Adds an integer exactly: cJSON numbers are doubles, which lose integers
  * above 2^53 (a filesystem's byte count can get there).

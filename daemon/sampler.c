@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,103 +12,103 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "daemon/bpf_disk.h"
+#include "daemon/bpf_kubelet.h"
 #include "daemon/bpf_loader.h"
 #include "daemon/bpf_memstall.h"
+#include "daemon/bpf_net.h"
 #include "daemon/bpf_pid.h"
+#include "daemon/disk_hist.h"
+#include "daemon/diskstats.h"
 #include "daemon/fs_usage.h"
 #include "daemon/log.h"
 #include "daemon/netlink_route.h"
+#include "daemon/netstat.h"
 #include "daemon/procfs.h"
 #include "daemon/sampler.h"
+#include "daemon/sampler_internal.h"
 
-/* How often, in ticks, to look again for a kubelet process. */
+/* Ticks between scans for a kubelet process and for the disks behind nodefs and imagefs. */
 #define KUBELET_SCAN_TICKS 30
-
-struct sampler {
-	const struct nodecond_config *cfg;
-	struct sampler_options opts;
-
-	char memcg_v1_root[PATH_MAX];     /* "" when memory is not on cgroup v1 */
-
-	struct bpf_memstall *memstall;
-	char memstall_reason[SIGNAL_REASON_MAX];
-	bool have_stall_prev;
-	uint64_t stall_prev;              /* ns (BPF) or us (PSI) */
-	uint64_t stall_prev_time_ns;
-
-	struct bpf_pid *pid;
-	char pid_reason[SIGNAL_REASON_MAX];
-
-	bool kubelet_expected;
-	unsigned ticks_since_kubelet_scan;
-	bool kubelet_scanned;
-};
+#define DISK_SCAN_TICKS 30
 
 static char read_buffer[128 * 1024];
 
-/* Finds the mount point of the cgroup v1 hierarchy that has the memory controller. */
-static void find_memcg_v1_root(char *buf, size_t len)
+uint64_t sampler_monotonic_ns(void)
 {
-	const char *line;
+	struct timespec ts;
 
-	buf[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void find_cgroup_mounts(struct sampler *s)
+{
 	if (procfs_read_file("/proc/self/mountinfo", read_buffer, sizeof(read_buffer)) < 0)
 		return;
-	for (line = read_buffer; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		char mount_point[PATH_MAX], fstype[32], options[512];
-		const char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mount_point) != 1)
-			continue;
-		if (sscanf(sep + 3, "%31s %*s %511s", fstype, options) != 2)
-			continue;
-		if (strcmp(fstype, "cgroup") != 0)
-			continue;
-		for (char *opt = strtok(options, ","); opt; opt = strtok(NULL, ",")) {
-			if (strcmp(opt, "memory") == 0) {
-				snprintf(buf, len, "%s", mount_point);
-				return;
-			}
-		}
-	}
+	procfs_find_cgroup_mount(read_buffer, "memory", s->memcg_v1_root, sizeof(s->memcg_v1_root));
+	procfs_find_cgroup_mount(read_buffer, NULL, s->cgroup2_root, sizeof(s->cgroup2_root));
+	snprintf(s->memcg_root, sizeof(s->memcg_root), "%s", s->memcg_v1_root[0] ? s->memcg_v1_root : s->cgroup2_root);
 }
+
+/* Opens one BPF sampler, or logs why it is disabled and which fallback takes over. */
+#define OPEN_SAMPLER(s, field, reason, name, fallback, open_call)                                     \
+	do {                                                                                           \
+		if ((s)->opts.disable_bpf) {                                                           \
+			snprintf(reason, sizeof(reason), "BPF disabled by --no-bpf");                  \
+		} else if ((open_call) < 0) {                                                         \
+			log_warning("bpf: %s: disabled: %s; %s", name, reason, fallback);              \
+		} else {                                                                               \
+			log_info("bpf: %s: loaded and attached", name);                                \
+		}                                                                                      \
+	} while (0)
 
 int sampler_new(struct sampler **ret, const struct nodecond_config *cfg, const struct sampler_options *opts)
 {
 	struct sampler *s;
-	int r;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->cfg = cfg;
 	s->opts = *opts;
+	if (!s->opts.proc_net_dir)
+		s->opts.proc_net_dir = "/proc/net";
+	s->kmsg_fd = -1;
+	s->net_prev_reasons = calloc(NETMON_REASONS, sizeof(uint64_t));
+	s->net_tick_reasons = calloc(NETMON_REASONS, sizeof(uint64_t));
+	if (!s->net_prev_reasons || !s->net_tick_reasons) {
+		sampler_free(s);
+		return -ENOMEM;
+	}
 
-	find_memcg_v1_root(s->memcg_v1_root, sizeof(s->memcg_v1_root));
+	find_cgroup_mounts(s);
 	if (s->memcg_v1_root[0])
 		log_info("memory: cgroup v1 memory controller at %s; memory.available from its root",
 			 s->memcg_v1_root);
 	else
 		log_info("memory: no cgroup v1 memory controller; memory.available from /proc/meminfo");
 
-	if (opts->disable_bpf) {
-		snprintf(s->memstall_reason, sizeof(s->memstall_reason), "BPF disabled by --no-bpf");
-		snprintf(s->pid_reason, sizeof(s->pid_reason), "BPF disabled by --no-bpf");
+	if (opts->disable_bpf)
 		log_info("bpf: disabled by --no-bpf; every signal uses its fallback");
-	} else {
+	else
 		bpf_loader_init();
-		r = bpf_memstall_open(&s->memstall, s->memstall_reason, sizeof(s->memstall_reason));
-		if (r < 0)
-			log_warning("bpf: memstall: disabled: %s; memory.stall falls back to PSI", s->memstall_reason);
-		else
-			log_info("bpf: memstall: loaded and attached");
-		r = bpf_pid_open(&s->pid, s->pid_reason, sizeof(s->pid_reason));
-		if (r < 0)
-			log_warning("bpf: pid: disabled: %s; pid.available falls back to /proc/loadavg without "
-				    "the in-window minimum", s->pid_reason);
-		else
-			log_info("bpf: pid: loaded and attached");
-	}
+	OPEN_SAMPLER(s, memstall, s->memstall_reason, "memstall", "memory.stall falls back to PSI",
+		     bpf_memstall_open(&s->memstall, s->memstall_reason, sizeof(s->memstall_reason)));
+	OPEN_SAMPLER(s, pid, s->pid_reason, "pid",
+		     "pid.available falls back to /proc/loadavg without the in-window minimum",
+		     bpf_pid_open(&s->pid, s->pid_reason, sizeof(s->pid_reason)));
+	OPEN_SAMPLER(s, disk, s->disk_reason, "disklat",
+		     "disk.latency falls back to /proc/diskstats averages and disk.errors has no source",
+		     bpf_disk_open(&s->disk, s->disk_reason, sizeof(s->disk_reason)));
+	OPEN_SAMPLER(s, net, s->net_reason, "netmon",
+		     "net.drops and net.retransmits fall back to /proc/net/snmp and /proc/net/dev",
+		     bpf_net_open(&s->net, s->net_reason, sizeof(s->net_reason)));
+	sampler_kernel_open(s);
+	sampler_cgroups_open(s);
 
 	*ret = s;
 	return 0;
@@ -117,6 +118,7 @@ void sampler_reconfigure(struct sampler *s, const struct nodecond_config *cfg)
 {
 	s->cfg = cfg;
 	s->kubelet_scanned = false;
+	s->disk_devs_resolved = false;
 }
 
 static void sample_memory_available(struct sampler *s, struct signal_sample *out)
@@ -335,7 +337,8 @@ static void sample_routes(struct signal_sample *samples)
 		 st.n_route_links, st.n_default_links);
 }
 
-static bool process_has_executable(const char *executable)
+/* Finds the processes running executable; each is passed to the kubelet exit watcher. */
+static bool process_has_executable(struct sampler *s, const char *executable)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
@@ -343,7 +346,7 @@ static bool process_has_executable(const char *executable)
 
 	if (!proc)
 		return false;
-	while (!found && (de = readdir(proc))) {
+	while ((de = readdir(proc))) {
 		char link[64], target[PATH_MAX];
 		ssize_t n;
 
@@ -354,7 +357,10 @@ static bool process_has_executable(const char *executable)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
-		found = strcmp(target, executable) == 0;
+		if (strcmp(target, executable) == 0) {
+			found = true;
+			sampler_kubelet_watch(s, (pid_t)atoi(de->d_name));
+		}
 	}
 	closedir(proc);
 	return found;
@@ -381,8 +387,11 @@ static void update_kubelet_expected(struct sampler *s)
 
 	for (size_t i = 0; !expected && i < sizeof(kubelet_sockets) / sizeof(kubelet_sockets[0]); i++)
 		expected = access(kubelet_sockets[i], F_OK) == 0;
-	if (!expected && s->cfg->kubelet_executable[0])
-		expected = process_has_executable(s->cfg->kubelet_executable);
+	/* Scanned even when a kubelet socket exists, so the exit watcher learns every kubelet pid. */
+	if (s->cfg->kubelet_executable[0] && process_has_executable(s, s->cfg->kubelet_executable))
+		expected = true;
+	if (s->kubelet)
+		bpf_kubelet_set_executable(s->kubelet, s->cfg->kubelet_executable);
 
 	if (expected != s->kubelet_expected)
 		log_info("kubelet: %s", expected ? "expected on this host; kubelet.healthy and runtime.healthy "
@@ -417,6 +426,280 @@ static void sample_runtime(struct sampler *s, struct signal_sample *out)
 	close(fd);
 }
 
+/* Finds the whole disks behind nodefs and imagefs and points the BPF program at them. */
+static void resolve_disks(struct sampler *s)
+{
+	const char *paths[] = { s->cfg->nodefs_path, s->cfg->imagefs_path };
+	dev_t devs[DISKLAT_MAX_DEVS];
+	char names[DISKLAT_MAX_DEVS][32];
+	int n = 0;
+
+	if (s->disk_devs_resolved && ++s->ticks_since_disk_scan < DISK_SCAN_TICKS)
+		return;
+	s->disk_devs_resolved = true;
+	s->ticks_since_disk_scan = 0;
+	s->disk_devs_reason[0] = '\0';
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		dev_t found[DISKLAT_MAX_DEVS];
+		char found_names[DISKLAT_MAX_DEVS][32];
+		struct fs_usage u;
+		int r;
+
+		if (!paths[i][0])
+			continue;
+		/* A missing path is measured where it would be created, as for statvfs. */
+		if (fs_usage_measure(paths[i], &u) < 0)
+			continue;
+		r = diskstats_disks_of_path(u.measured_path, found, found_names, DISKLAT_MAX_DEVS);
+		if (r < 0) {
+			snprintf(s->disk_devs_reason, sizeof(s->disk_devs_reason),
+				 "cannot find the disks behind %s: %s", u.measured_path, strerror(-r));
+			continue;
+		}
+		for (int j = 0; j < r; j++) {
+			bool dup = false;
+
+			for (int k = 0; k < n; k++)
+				dup = dup || devs[k] == found[j];
+			if (dup || n >= DISKLAT_MAX_DEVS)
+				continue;
+			devs[n] = found[j];
+			snprintf(names[n], sizeof(names[n]), "%s", found_names[j]);
+			n++;
+		}
+	}
+	if (n == 0 && !s->disk_devs_reason[0])
+		snprintf(s->disk_devs_reason, sizeof(s->disk_devs_reason),
+			 "no block device behind %s or %s (tmpfs, overlay or a network filesystem)",
+			 s->cfg->nodefs_path, s->cfg->imagefs_path);
+
+	if (n == s->n_disk_devs && memcmp(devs, s->disk_devs, (size_t)n * sizeof(dev_t)) == 0)
+		return;
+	memcpy(s->disk_devs, devs, (size_t)n * sizeof(dev_t));
+	memcpy(s->disk_names, names, sizeof(names));
+	s->n_disk_devs = n;
+	s->have_disk_prev = false;
+	if (s->disk)
+		bpf_disk_set_devices(s->disk, s->disk_devs, (size_t)n);
+	for (int i = 0; i < n; i++)
+		log_info("disk: watching %s (%u:%u) for disk.latency", names[i], major(devs[i]), minor(devs[i]));
+}
+
+/* Appends "name: text" to a detail string. */
+static void detail_append(char *detail, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void detail_append(char *detail, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(detail);
+	va_list args;
+
+	if (used >= len - 1)
+		return;
+	if (used > 0)
+		used += (size_t)snprintf(detail + used, len - used, "; ");
+	if (used >= len - 1)
+		return;
+	va_start(args, fmt);
+	vsnprintf(detail + used, len - used, fmt, args);
+	va_end(args);
+}
+
+static void sample_disk_bpf(struct sampler *s, struct signal_sample *latency, struct signal_sample *errors)
+{
+	uint64_t worst_us = 0, failed = 0, completed = 0;
+	struct bpf_disk_window w;
+
+	for (int i = 0; i < s->n_disk_devs; i++) {
+		if (bpf_disk_read_window(s->disk, (size_t)i, &w) < 0)
+			continue;
+		s->disk_p50_us[i] = disk_hist_percentile_us(w.hist, DISKLAT_BUCKETS, 500);
+		s->disk_p99_us[i] = disk_hist_percentile_us(w.hist, DISKLAT_BUCKETS, 990);
+		s->disk_completions[i] = w.completions;
+		if (s->disk_p99_us[i] > worst_us)
+			worst_us = s->disk_p99_us[i];
+		failed += w.errors;
+		completed += w.completions;
+		detail_append(latency->detail, sizeof(latency->detail), "%s p50 %.1fms p99 %.1fms (%llu requests)",
+			      s->disk_names[i], s->disk_p50_us[i] / 1000.0, s->disk_p99_us[i] / 1000.0,
+			      (unsigned long long)w.completions);
+		if (w.errors)
+			detail_append(errors->detail, sizeof(errors->detail), "%s %llu failed", s->disk_names[i],
+				      (unsigned long long)w.errors);
+	}
+	/* No request in the window is no latency, not a missing observation. */
+	signal_sample_set(latency, "bpf", (int64_t)((worst_us + 999) / 1000));
+	if (completed == 0)
+		detail_append(latency->detail, sizeof(latency->detail), "no requests completed in the window");
+	signal_sample_set(errors, "bpf", (int64_t)failed);
+	if (!errors->detail[0])
+		snprintf(errors->detail, sizeof(errors->detail), "%llu requests completed",
+			 (unsigned long long)completed);
+}
+
+static void sample_disk_fallback(struct sampler *s, struct signal_sample *latency, struct signal_sample *errors)
+{
+	struct diskstats now[DISKLAT_MAX_DEVS];
+	uint64_t worst_ms = 0;
+
+	signal_sample_set_unobserved(errors, "none", "no fallback: failed requests are counted by BPF only (%s)",
+				     s->disk_reason);
+	if (procfs_read_file("/proc/diskstats", read_buffer, sizeof(read_buffer)) < 0) {
+		signal_sample_set_unobserved(latency, "diskstats", "cannot read /proc/diskstats");
+		return;
+	}
+	for (int i = 0; i < s->n_disk_devs; i++) {
+		if (diskstats_parse(read_buffer, major(s->disk_devs[i]), minor(s->disk_devs[i]), &now[i]) < 0) {
+			signal_sample_set_unobserved(latency, "diskstats", "%s is not in /proc/diskstats",
+						     s->disk_names[i]);
+			s->have_disk_prev = false;
+			return;
+		}
+	}
+	if (!s->have_disk_prev) {
+		memcpy(s->disk_prev, now, sizeof(now));
+		s->have_disk_prev = true;
+		signal_sample_set_unobserved(latency, "diskstats", "first sample: the average is measured between two ticks");
+		return;
+	}
+	for (int i = 0; i < s->n_disk_devs; i++) {
+		uint64_t ios = now[i].ios - s->disk_prev[i].ios, ms = now[i].io_ms - s->disk_prev[i].io_ms;
+		uint64_t avg = ios ? (ms + ios / 2) / ios : 0;
+
+		if (now[i].ios < s->disk_prev[i].ios || now[i].io_ms < s->disk_prev[i].io_ms)
+			avg = 0;
+		if (avg > worst_ms)
+			worst_ms = avg;
+		detail_append(latency->detail, sizeof(latency->detail), "%s average %llums over %llu requests",
+			      s->disk_names[i], (unsigned long long)avg, (unsigned long long)ios);
+	}
+	memcpy(s->disk_prev, now, sizeof(now));
+	signal_sample_set(latency, "diskstats", (int64_t)worst_ms);
+	snprintf(latency->reason, sizeof(latency->reason),
+		 "an average per request, not the p99: BPF is unavailable (%s)", s->disk_reason);
+}
+
+static void sample_disk(struct sampler *s, struct signal_sample *samples)
+{
+	struct signal_sample *latency = &samples[SIGNAL_DISK_LATENCY], *errors = &samples[SIGNAL_DISK_ERRORS];
+
+	resolve_disks(s);
+	if (s->n_disk_devs == 0) {
+		signal_sample_set_unobserved(latency, s->disk ? "bpf" : "diskstats", "%s", s->disk_devs_reason);
+		signal_sample_set_unobserved(errors, s->disk ? "bpf" : "none", "%s", s->disk_devs_reason);
+		return;
+	}
+	if (s->disk)
+		sample_disk_bpf(s, latency, errors);
+	else
+		sample_disk_fallback(s, latency, errors);
+}
+
+/* Per second, rounded, from a change over elapsed ns. */
+static int64_t per_second(uint64_t change, uint64_t elapsed_ns)
+{
+	if (elapsed_ns == 0)
+		return 0;
+	return (int64_t)(((unsigned __int128)change * 1000000000ULL + elapsed_ns / 2) / elapsed_ns);
+}
+
+/* Lists the three reasons with the most drops in the tick, for the detail. */
+static void drop_reasons_detail(struct sampler *s, char *detail, size_t len)
+{
+	bool used[NETMON_REASONS] = { false };
+
+	for (int rank = 0; rank < 3; rank++) {
+		int best = -1;
+
+		for (int i = 0; i < NETMON_REASONS; i++)
+			if (!used[i] && s->net_tick_reasons[i] &&
+			    (best < 0 || s->net_tick_reasons[i] > s->net_tick_reasons[best]))
+				best = i;
+		if (best < 0)
+			return;
+		used[best] = true;
+		detail_append(detail, len, "%s %llu", bpf_net_reason_name(s->net, (unsigned)best),
+			      (unsigned long long)s->net_tick_reasons[best]);
+	}
+}
+
+static int read_net_fallback(struct sampler *s, uint64_t *drops, uint64_t *retransmits, char *err, size_t err_len)
+{
+	char path[PATH_MAX];
+	struct netstat_snmp snmp;
+	uint64_t dev_drops;
+
+	snprintf(path, sizeof(path), "%s/snmp", s->opts.proc_net_dir);
+	if (procfs_read_file(path, read_buffer, sizeof(read_buffer)) < 0 || netstat_parse_snmp(read_buffer, &snmp) < 0) {
+		snprintf(err, err_len, "cannot read Tcp RetransSegs from %s", path);
+		return -EIO;
+	}
+	snprintf(path, sizeof(path), "%s/dev", s->opts.proc_net_dir);
+	if (procfs_read_file(path, read_buffer, sizeof(read_buffer)) < 0 ||
+	    netstat_parse_dev_drops(read_buffer, &dev_drops) < 0) {
+		snprintf(err, err_len, "cannot read the drop columns of %s", path);
+		return -EIO;
+	}
+	*drops = netstat_snmp_drops(&snmp) + dev_drops;
+	*retransmits = snmp.tcp_retrans_segs;
+	return 0;
+}
+
+static void sample_net(struct sampler *s, uint64_t now_ns, struct signal_sample *samples)
+{
+	struct signal_sample *drops = &samples[SIGNAL_NET_DROPS], *retrans = &samples[SIGNAL_NET_RETRANSMITS];
+	const char *source = s->net ? "bpf" : "procfs";
+	uint64_t total_drops, total_retrans, timeouts = 0, elapsed;
+	struct bpf_net_totals t;
+	char err[SIGNAL_REASON_MAX];
+
+	if (s->net) {
+		if (bpf_net_read(s->net, &t) < 0) {
+			signal_sample_set_unobserved(drops, source, "reading the BPF counters failed");
+			signal_sample_set_unobserved(retrans, source, "reading the BPF counters failed");
+			s->have_net_prev = false;
+			return;
+		}
+		total_drops = t.drops_total;
+		total_retrans = t.retransmits;
+		timeouts = t.xmit_timeouts;
+	} else if (read_net_fallback(s, &total_drops, &total_retrans, err, sizeof(err)) < 0) {
+		signal_sample_set_unobserved(drops, source, "%s", err);
+		signal_sample_set_unobserved(retrans, source, "%s", err);
+		s->have_net_prev = false;
+		return;
+	}
+
+	if (!s->have_net_prev || total_drops < s->net_prev_drops || total_retrans < s->net_prev_retransmits) {
+		signal_sample_set_unobserved(drops, source, "first sample: a rate is measured between two ticks");
+		signal_sample_set_unobserved(retrans, source, "first sample: a rate is measured between two ticks");
+	} else {
+		elapsed = now_ns - s->net_prev_time_ns;
+		signal_sample_set(drops, source, per_second(total_drops - s->net_prev_drops, elapsed));
+		signal_sample_set(retrans, source, per_second(total_retrans - s->net_prev_retransmits, elapsed));
+		if (s->net) {
+			for (int i = 0; i < NETMON_REASONS; i++)
+				s->net_tick_reasons[i] = t.drops[i] - s->net_prev_reasons[i];
+			s->net_tick_timeouts = timeouts - s->net_prev_timeouts;
+			drop_reasons_detail(s, drops->detail, sizeof(drops->detail));
+			if (s->net_tick_timeouts)
+				detail_append(drops->detail, sizeof(drops->detail), "%llu transmit timeouts",
+					      (unsigned long long)s->net_tick_timeouts);
+		} else {
+			snprintf(drops->reason, sizeof(drops->reason),
+				 "no drop reasons: %s/snmp and %s/dev of the agent's network namespace only (BPF: %s)",
+				 s->opts.proc_net_dir, s->opts.proc_net_dir, s->net_reason);
+		}
+	}
+	if (s->net)
+		memcpy(s->net_prev_reasons, t.drops, sizeof(t.drops));
+	s->net_prev_drops = total_drops;
+	s->net_prev_retransmits = total_retrans;
+	s->net_prev_timeouts = timeouts;
+	s->net_prev_time_ns = now_ns;
+	s->have_net_prev = true;
+}
+
 void sampler_collect(struct sampler *s, uint64_t now_ns, struct signal_sample *out)
 {
 	for (int i = 0; i < _SIGNAL_MAX; i++) {
@@ -431,20 +714,13 @@ void sampler_collect(struct sampler *s, uint64_t now_ns, struct signal_sample *o
 	sample_pid_available(s, &out[SIGNAL_PID_AVAILABLE]);
 	sample_fs(s->cfg->nodefs_path, SIGNAL_NODEFS_AVAILABLE, SIGNAL_NODEFS_INODES_FREE, out);
 	sample_fs(s->cfg->imagefs_path, SIGNAL_IMAGEFS_AVAILABLE, SIGNAL_IMAGEFS_INODES_FREE, out);
+	sample_disk(s, out);
+	sample_net(s, now_ns, out);
 	sample_routes(out);
 	sample_runtime(s, &out[SIGNAL_RUNTIME_HEALTHY]);
+	sampler_kernel_collect(s, out);
+	sampler_cgroups_collect(s, now_ns);
 
-	/* TODO: these sources are not built yet; until then they report no observation. */
-	signal_sample_set_unobserved(&out[SIGNAL_MEMORY_OOM_KILLS], "none", "OOM kill counting is not built yet");
-	signal_sample_set_unobserved(&out[SIGNAL_DISK_LATENCY], "none", "disk latency sampling is not built yet");
-	signal_sample_set_unobserved(&out[SIGNAL_DISK_ERRORS], "none", "disk error counting is not built yet");
-	signal_sample_set_unobserved(&out[SIGNAL_NET_DROPS], "none", "drop counting is not built yet");
-	signal_sample_set_unobserved(&out[SIGNAL_NET_RETRANSMITS], "none", "retransmit counting is not built yet");
-	if (s->kubelet_expected)
-		signal_sample_set_unobserved(&out[SIGNAL_KUBELET_HEALTHY], "http",
-					     "the kubelet healthz probe is not built yet");
-	else
-		signal_sample_set_unobserved(&out[SIGNAL_KUBELET_HEALTHY], "http", "no kubelet expected on this host");
 	if (s->opts.api_server_configured)
 		signal_sample_set_unobserved(&out[SIGNAL_APISERVER_REACHABLE], "client",
 					     "the API client is not built yet");
@@ -458,22 +734,27 @@ bool sampler_kubelet_expected(const struct sampler *s)
 	return s->kubelet_expected;
 }
 
+static void add_program(struct sampler_program *out, int max, int *n, const char *name, bool loaded,
+			const char *reason)
+{
+	if (*n >= max)
+		return;
+	out[*n].name = name;
+	out[*n].loaded = loaded;
+	snprintf(out[*n].reason, sizeof(out[*n].reason), "%s", loaded ? "" : reason);
+	(*n)++;
+}
+
 int sampler_programs(const struct sampler *s, struct sampler_program *out, int max)
 {
 	int n = 0;
 
-	if (n < max) {
-		out[n].name = "memstall";
-		out[n].loaded = s->memstall != NULL;
-		snprintf(out[n].reason, sizeof(out[n].reason), "%s", s->memstall ? "" : s->memstall_reason);
-		n++;
-	}
-	if (n < max) {
-		out[n].name = "pid";
-		out[n].loaded = s->pid != NULL;
-		snprintf(out[n].reason, sizeof(out[n].reason), "%s", s->pid ? "" : s->pid_reason);
-		n++;
-	}
+	add_program(out, max, &n, "memstall", s->memstall != NULL, s->memstall_reason);
+	add_program(out, max, &n, "pid", s->pid != NULL, s->pid_reason);
+	add_program(out, max, &n, "oomkill", s->oomkill != NULL, s->oomkill_reason);
+	add_program(out, max, &n, "disklat", s->disk != NULL, s->disk_reason);
+	add_program(out, max, &n, "netmon", s->net != NULL, s->net_reason);
+	add_program(out, max, &n, "kubelet", s->kubelet != NULL, s->kubelet_reason);
 	return n;
 }
 
@@ -481,7 +762,13 @@ void sampler_free(struct sampler *s)
 {
 	if (!s)
 		return;
+	sampler_kernel_free(s);
+	sampler_cgroups_free(s);
 	bpf_memstall_free(s->memstall);
 	bpf_pid_free(s->pid);
+	bpf_disk_free(s->disk);
+	bpf_net_free(s->net);
+	free(s->net_prev_reasons);
+	free(s->net_tick_reasons);
 	free(s);
 }

@@ -22,6 +22,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/pod_json.h"
+#include "daemon/record.h"
 #include "daemon/render.h"
 #include "daemon/server.h"
 #include "daemon/timefmt.h"
@@ -52,11 +53,12 @@ struct server {
 	size_t json_size_hint;        /* buffer size the last JSON response fit in */
 };
 
-/* One open /v1/watch stream. */
+/* One open /v1/watch or /v1/record stream. */
 struct watcher {
 	struct server *server;
 	struct MHD_Connection *connection;
-	uint64_t next_seq;            /* the next event number to send */
+	bool record;                  /* streams the recorder's lines instead of transitions */
+	uint64_t next_seq;            /* the next event (or recorder line) number to send */
 	bool suspended;
 	int64_t last_sent_ms;
 	char *pending;                /* a rendered line not yet fully sent */
@@ -329,6 +331,37 @@ static void watcher_set_line(struct watcher *w, cJSON *o)
 	w->pending_off = 0;
 }
 
+/* Takes the next recorder line for a /v1/record stream; returns whether there was one. */
+static bool watcher_next_record_line(struct watcher *w)
+{
+	const struct recorder *r = w->server->agent->recorder;
+	uint64_t oldest = recorder_oldest_seq(r);
+	const char *line;
+	size_t len;
+
+	if (w->next_seq < oldest) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "type", "dropped");
+		cJSON_AddNumberToObject(o, "count", (double)(oldest - w->next_seq));
+		cJSON_AddStringToObject(o, "message", "this stream read too slowly; older ticks were dropped");
+		w->next_seq = oldest;
+		watcher_set_line(w, o);
+		return true;
+	}
+	line = recorder_line_get(r, w->next_seq, &len);
+	if (!line)
+		return false;
+	w->pending = malloc(len);
+	if (!w->pending)
+		return false;
+	memcpy(w->pending, line, len);
+	w->pending_len = len;
+	w->pending_off = 0;
+	w->next_seq++;
+	return true;
+}
+
 /* Renders the next line for a watcher, or leaves pending empty when there is nothing to send. */
 static void watcher_next_line(struct watcher *w)
 {
@@ -337,7 +370,9 @@ static void watcher_next_line(struct watcher *w)
 	int64_t now_ms = agent_now_ms(a);
 	const struct agent_event *ev;
 
-	if (w->next_seq < oldest) {
+	if (w->record && watcher_next_record_line(w))
+		return;
+	if (!w->record && w->next_seq < oldest) {
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "type", "dropped");
@@ -347,7 +382,7 @@ static void watcher_next_line(struct watcher *w)
 		watcher_set_line(w, o);
 		return;
 	}
-	ev = agent_event_get(a, w->next_seq);
+	ev = w->record ? NULL : agent_event_get(a, w->next_seq);
 	if (ev) {
 		w->next_seq++;
 		watcher_set_line(w, render_event(ev));
@@ -405,11 +440,14 @@ static void watcher_free(void *cls)
 		}
 	}
 	s->n_watchers--;
+	if (w->record)
+		recorder_stream_close(s->agent->recorder);
 	free(w->pending);
 	free(w);
 }
 
-static enum MHD_Result start_watch(struct server *s, struct MHD_Connection *c)
+/* Starts a /v1/watch stream of transitions, or with record a /v1/record stream of recorder lines. */
+static enum MHD_Result start_watch(struct server *s, struct MHD_Connection *c, bool record)
 {
 	struct MHD_Response *resp;
 	struct watcher *w;
@@ -423,6 +461,7 @@ static enum MHD_Result start_watch(struct server *s, struct MHD_Connection *c)
 		return MHD_NO;
 	w->server = s;
 	w->connection = c;
+	w->record = record;
 	w->next_seq = s->agent->events_total;
 	w->last_sent_ms = agent_now_ms(s->agent);
 
@@ -431,6 +470,8 @@ static enum MHD_Result start_watch(struct server *s, struct MHD_Connection *c)
 		free(w);
 		return MHD_NO;
 	}
+	if (record)
+		w->next_seq = recorder_stream_open(s->agent->recorder);
 	w->next = s->watchers;
 	s->watchers = w;
 	s->n_watchers++;
@@ -491,7 +532,17 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 		if (!is_get)
 			return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
 					  "only GET is allowed on this path");
-		return start_watch(s, c);
+		return start_watch(s, c, false);
+	}
+
+	if (strcmp(url, "/v1/record") == 0) {
+		if (!is_get)
+			return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
+					  "only GET is allowed on this path");
+		if (!s->agent->recorder)
+			return send_error(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable",
+					  "the recorder is not running; retry once the agent has started");
+		return start_watch(s, c, true);
 	}
 
 	if (strcmp(url, "/v1/tolerations") == 0) {
@@ -515,7 +566,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
 
 		snprintf(message, sizeof(message),
 			 "path %.100s not found; try /v1/status, /v1/conditions, /v1/signals, /v1/taints, /v1/events, "
-			 "/v1/tolerations, /v1/watch, /metrics, /healthz or /readyz",
+			 "/v1/tolerations, /v1/watch, /v1/record, /metrics, /healthz or /readyz",
 			 url);
 		return send_error(s, c, MHD_HTTP_NOT_FOUND, "NotFound", message);
 	}

@@ -18,10 +18,12 @@ run_suite() {
 
 run_suite "unit tests" make --no-print-directory BUILD="$build" test-unit
 run_suite "unit tests under AddressSanitizer and UBSan" make --no-print-directory asan
+run_suite "replay of hand-written histories" /usr/bin/python3 "$here/replay/run.py" "$build/nodecond"
 if [ -x "$here/kernel/run.sh" ]; then
 	run_suite "kernel tests" "$here/kernel/run.sh" "$build/nodecond"
 fi
 run_suite "end-to-end tests" "$here/e2e/run.sh" "$build/nodecond"
+run_suite "integration tests against the test API server" "$here/integration/run.sh" "$build/nodecond"
 
 # Sum the "SUITE: N passed, N failed[, N skipped]" lines of the suites.
 read -r passed failed skipped < <(sed -n -E 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/p' "$log" |
