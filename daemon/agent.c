@@ -185,6 +185,23 @@ static void notify_status(struct agent *a)
  * without a Node, the state file is adopted instead. Returns whether the
  * tick may evaluate.
  */
+/*
+ * Returns the first condition in conditions that kubelet wrote recently:
+ * its reason starts with "Kubelet" (KubeletReady, KubeletHasSufficientMemory,
+ * ...) and its heartbeat is within kubelet's longest report interval.
+ */
+static const struct condition *find_kubelet_condition(const struct condition *conditions, size_t n, int64_t now_ms)
+{
+	/* kubelet reports status at least every nodeStatusReportFrequency, 5m by default. */
+	static const int64_t recent_ms = 10 * 60 * 1000;
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(conditions[i].reason, "Kubelet", 7) == 0 &&
+		    now_ms - conditions[i].last_heartbeat_ms < recent_ms)
+			return &conditions[i];
+	return NULL;
+}
+
 static bool kube_adopt(struct agent *a, int64_t now_ms)
 {
 	const struct condition *conditions;
@@ -197,6 +214,22 @@ static bool kube_adopt(struct agent *a, int64_t now_ms)
 	if (state == KUBE_ADOPTION_PENDING && now_ms - a->start_ms < KUBE_ADOPTION_WAIT_MS)
 		return false;
 	a->kube_adopted = true;
+	if (state == KUBE_ADOPTION_FROM_NODE && strcmp(a->cfg.profile, "standard") == 0) {
+		const struct condition *kubelet = find_kubelet_condition(conditions, n, now_ms);
+
+		/* Two writers of Ready and the pressure types would overwrite each other every few seconds. */
+		if (kubelet && !a->force_standard_profile) {
+			log_error("profile: kubelet posts status for node %s (condition %s, reason %s): the standard "
+				  "profile would fight it; use profile companion, or pass --force-standard-profile",
+				  a->cfg.node_name, kubelet->type, kubelet->reason);
+			loop_exit(a->loop, 2);
+			return false;
+		}
+		if (kubelet)
+			log_warning("profile: kubelet posts status for node %s (condition %s), and "
+				    "--force-standard-profile makes nodecond write the same condition types",
+				    a->cfg.node_name, kubelet->type);
+	}
 	if (state == KUBE_ADOPTION_FROM_NODE) {
 		condition_engine_adopt(&a->engine, conditions, n);
 		log_info("kube: adopted %zu conditions from node %s", n, a->cfg.node_name);
@@ -429,6 +462,8 @@ static void usage_run(FILE *out)
 		"      --profile NAME     companion (default) or standard\n"
 		"      --log-level LEVEL  error, warning, info (default) or debug\n"
 		"      --no-bpf           do not load BPF programs; use the fallbacks\n"
+		"      --force-standard-profile  run the standard profile even where kubelet posts\n"
+		"                         the node's status (the two will overwrite each other)\n"
 		"      --record FILE      append every tick's samples and every kernel event to FILE\n"
 		"                         (NDJSON, rotated at record.maxSize; see docs/recording.md)\n"
 		"  -h, --help             show this help\n");
@@ -436,7 +471,8 @@ static void usage_run(FILE *out)
 
 static int parse_run_flags(struct agent *a, int argc, char **argv)
 {
-	enum { OPT_SOCKET = 256, OPT_NODE_NAME, OPT_KUBECONFIG, OPT_PROFILE, OPT_LOG_LEVEL, OPT_NO_BPF, OPT_RECORD };
+	enum { OPT_SOCKET = 256, OPT_NODE_NAME, OPT_KUBECONFIG, OPT_PROFILE, OPT_LOG_LEVEL, OPT_NO_BPF, OPT_RECORD,
+	       OPT_FORCE_STANDARD };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -446,6 +482,7 @@ static int parse_run_flags(struct agent *a, int argc, char **argv)
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "force-standard-profile", no_argument, NULL, OPT_FORCE_STANDARD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -477,6 +514,9 @@ static int parse_run_flags(struct agent *a, int argc, char **argv)
 			break;
 		case OPT_RECORD:
 			a->flags.record_path = optarg;
+			break;
+		case OPT_FORCE_STANDARD:
+			a->force_standard_profile = true;
 			break;
 		case 'h':
 			usage_run(stdout);
@@ -664,7 +704,7 @@ int agent_main(int argc, char **argv)
 	if (r < 0)
 		log_error("agent: the event loop failed: %s", strerror(-r));
 	else
-		exit_code = 0;
+		exit_code = r;
 	save_state(a);
 
 out:

@@ -36,6 +36,7 @@ struct agent {
 	struct nodecond_config cfg;
 	struct config_flags flags;
 	bool disable_bpf;
+	bool force_standard_profile;  /* run the standard profile beside a kubelet that posts status */
 
 	struct condition_engine engine;
 	struct sampler *sampler;

@@ -659,11 +659,41 @@ def test_insecure_skip_verify_warns(workdir):
         api.stop()
 
 
+def test_standard_profile_refused_beside_kubelet(workdir):
+    """The standard profile stops with exit 2 where kubelet posts Ready recently, unless forced."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    fresh_kubelet_ready = dict(KUBELET_READY, lastHeartbeatTime=now)
+    api = make_api(workdir, conditions=(fresh_kubelet_ready, OTHER_AGENT))
+    agent = Agent(workdir, api, extra_config="profile: standard\n")
+    try:
+        agent.runtime.open()
+        args = [NODECOND, "run", "--no-bpf", "--config", agent.config, "--socket", agent.socket,
+                "--node-name", NODE, "--kubeconfig", agent.kubeconfig]
+        result = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2, result
+        assert "kubelet posts status" in result.stderr and "--force-standard-profile" in result.stderr, \
+            result.stderr
+        assert not status_patches(api), "the refused agent wrote the Node's status"
+
+        forced = subprocess.Popen(args + ["--force-standard-profile"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_for("a status write by the forced agent", lambda: status_patches(api), 15)
+        finally:
+            forced.terminate()
+            output = forced.communicate(timeout=10)[0]
+        assert "--force-standard-profile makes nodecond write" in output, output
+    finally:
+        agent.runtime.close()
+        api.stop()
+
+
 TESTS = [test_status_wire_format, test_transition_to_patch_delay, test_foreign_and_repair, test_taints_by_agent,
          test_taints_forbidden_for_node_credentials, test_outage_writes_latest_once,
          test_restart_keeps_transition_time, test_in_cluster_token_rotation, test_client_certificate_data,
          test_late_registration, test_watch_expiry_lists_again, test_faults_survived,
-         test_invalid_credentials_exit_2, test_insecure_skip_verify_warns]
+         test_invalid_credentials_exit_2, test_insecure_skip_verify_warns,
+         test_standard_profile_refused_beside_kubelet]
 
 
 def main():
