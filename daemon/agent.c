@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
+#include "daemon/bpf_loader.h"
 #include "daemon/evaluate.h"
 #include "daemon/kube_reconciler.h"
 #include "daemon/log.h"
@@ -661,6 +662,15 @@ int agent_main(int argc, char **argv)
 			goto out;
 		}
 		log_info("metrics: serving /metrics on %s", a->cfg.metrics_address);
+	}
+
+	if (a->cfg.metrics_bpf_run_stats && !a->disable_bpf) {
+		r = bpf_loader_enable_run_stats();
+		if (r < 0)
+			log_warning("metrics: BPF run statistics not enabled: %s; they need CAP_SYS_ADMIN, or "
+				    "sysctl kernel.bpf_stats_enabled=1", strerror(-r));
+		else
+			log_info("metrics: BPF run statistics enabled for as long as the agent runs");
 	}
 
 	sampler_opts.disable_bpf = a->disable_bpf;

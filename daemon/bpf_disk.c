@@ -62,6 +62,8 @@ void bpf_disk_free(struct bpf_disk *d)
 {
 	if (!d)
 		return;
+	if (d->skel)
+		bpf_loader_forget(d->skel->obj);
 	disklat_bpf__destroy(d->skel);
 	free(d);
 }

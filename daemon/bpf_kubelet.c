@@ -80,6 +80,8 @@ void bpf_kubelet_free(struct bpf_kubelet *k)
 	if (!k)
 		return;
 	ring_buffer__free(k->ring);
+	if (k->skel)
+		bpf_loader_forget(k->skel->obj);
 	kubelet_bpf__destroy(k->skel);
 	free(k);
 }

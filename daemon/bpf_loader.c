@@ -11,9 +11,31 @@
 #include <linux/bpf.h>
 
 #include "daemon/bpf_loader.h"
+#include "daemon/procfs.h"
 #include "daemon/log.h"
 
 #define VMLINUX_BTF_PATH "/sys/kernel/btf/vmlinux"
+
+
+/* The objects loaded through bpf_loader_load_skeleton(), for run-time statistics. */
+#define LOADED_OBJECTS_MAX 16
+static struct {
+	struct bpf_object *obj;
+	const char *name;
+} loaded[LOADED_OBJECTS_MAX];
+static size_t n_loaded;
+
+/* Descriptor that keeps BPF_STATS_RUN_TIME on while it is open; -1 when not enabled here. */
+static int stats_fd = -1;
+
+static void register_object(struct bpf_object *obj, const char *name)
+{
+	if (n_loaded < LOADED_OBJECTS_MAX) {
+		loaded[n_loaded].obj = obj;
+		loaded[n_loaded].name = name;
+		n_loaded++;
+	}
+}
 
 static bool capturing;
 static char captured[512];
@@ -239,7 +261,57 @@ int bpf_loader_load_skeleton(struct bpf_object_skeleton *skeleton, bool skel_ope
 			 strerror(-r), bpf_loader_captured_warning());
 		return r;
 	}
+	register_object(*skeleton->obj, skeleton->name);
 	return 0;
+}
+
+void bpf_loader_forget(struct bpf_object *obj)
+{
+	for (size_t i = 0; i < n_loaded; i++) {
+		if (loaded[i].obj != obj)
+			continue;
+		loaded[i] = loaded[--n_loaded];
+		return;
+	}
+}
+
+int bpf_loader_foreach_program(bpf_loader_program_fn fn, void *userdata)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < n_loaded; i++) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, loaded[i].obj) {
+			struct bpf_prog_info info;
+			__u32 len = sizeof(info);
+			int fd = bpf_program__fd(prog);
+
+			if (fd < 0)
+				continue;
+			memset(&info, 0, sizeof(info));
+			if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+				continue;
+			fn(loaded[i].name, bpf_program__name(prog), info.run_cnt, info.run_time_ns, userdata);
+			n++;
+		}
+	}
+	return n;
+}
+
+int bpf_loader_enable_run_stats(void)
+{
+	if (stats_fd >= 0)
+		return 0;
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return stats_fd < 0 ? -errno : 0;
+}
+
+bool bpf_loader_run_stats_available(void)
+{
+	int64_t enabled = 0;
+
+	return stats_fd >= 0 || (procfs_read_int64("/proc/sys/kernel/bpf_stats_enabled", &enabled) == 0 && enabled);
 }
 
 bool bpf_loader_autoload_tracepoint(struct bpf_program *prog, const struct btf *vmlinux,

@@ -9,8 +9,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct btf;
+struct bpf_object;
 struct bpf_object_skeleton;
 struct bpf_program;
 
@@ -81,5 +83,25 @@ int bpf_loader_load_skeleton(struct bpf_object_skeleton *skeleton, bool skel_ope
  */
 bool bpf_loader_autoload_tracepoint(struct bpf_program *prog, const struct btf *vmlinux,
 				    const char *sampler, const char *tracepoint, const char *loss);
+
+/* Drops an object from the statistics list; call it before destroying the skeleton. */
+void bpf_loader_forget(struct bpf_object *obj);
+
+/* Receives one loaded program's kernel counters (zero while run statistics are off). */
+typedef void (*bpf_loader_program_fn)(const char *object, const char *program, uint64_t run_count,
+				      uint64_t run_time_ns, void *userdata);
+
+/* Calls fn for every program of every loaded object; returns how many. */
+int bpf_loader_foreach_program(bpf_loader_program_fn fn, void *userdata);
+
+/*
+ * Turns on the kernel's BPF run-time statistics (BPF_ENABLE_STATS, which
+ * needs CAP_SYS_ADMIN) for as long as the agent runs. They cost every BPF
+ * program on the node two clock reads per run. Returns 0 or -errno.
+ */
+int bpf_loader_enable_run_stats(void);
+
+/* Whether run counts and times are kept: enabled here, or by kernel.bpf_stats_enabled. */
+bool bpf_loader_run_stats_available(void);
 
 #endif

@@ -145,6 +145,8 @@ void bpf_memstall_free(struct bpf_memstall *m)
 {
 	if (!m)
 		return;
+	if (m->skel)
+		bpf_loader_forget(m->skel->obj);
 	memstall_bpf__destroy(m->skel);
 	free(m);
 }

@@ -111,6 +111,8 @@ void bpf_net_free(struct bpf_net *n)
 {
 	if (!n)
 		return;
+	if (n->skel)
+		bpf_loader_forget(n->skel->obj);
 	netmon_bpf__destroy(n->skel);
 	for (size_t i = 0; i < NETMON_REASONS; i++)
 		free(n->reason_names[i]);

@@ -92,6 +92,8 @@ void bpf_oomkill_free(struct bpf_oomkill *o)
 	if (!o)
 		return;
 	ring_buffer__free(o->ring);
+	if (o->skel)
+		bpf_loader_forget(o->skel->obj);
 	oomkill_bpf__destroy(o->skel);
 	free(o);
 }

@@ -73,6 +73,8 @@ void bpf_pid_free(struct bpf_pid *p)
 {
 	if (!p)
 		return;
+	if (p->skel)
+		bpf_loader_forget(p->skel->obj);
 	pidmon_bpf__destroy(p->skel);
 	free(p);
 }

@@ -293,6 +293,17 @@ static int metrics_field(struct walk *w, struct nodecond_config *cfg, const char
 	const char *colon;
 	int r;
 
+	if (strcmp(key, "bpfRunStats") == 0) {
+		const char *v = NULL;
+
+		r = scalar(w, value, path, &v);
+		if (r < 0)
+			return r;
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			return walk_error(w, value, path, "invalid value \"%s\": expected true or false", v);
+		cfg->metrics_bpf_run_stats = strcmp(v, "true") == 0;
+		return 0;
+	}
 	if (strcmp(key, "address") != 0)
 		return -ENOENT;
 	r = copy_string(w, value, path, cfg->metrics_address, sizeof(cfg->metrics_address));
@@ -593,7 +604,7 @@ static int top_field(struct walk *w, struct nodecond_config *cfg, const char *ke
 	if (strcmp(key, "taints") == 0)
 		return walk_mapping(w, value, path, cfg, taints_field, NULL, "writer");
 	if (strcmp(key, "metrics") == 0)
-		return walk_mapping(w, value, path, cfg, metrics_field, NULL, "address");
+		return walk_mapping(w, value, path, cfg, metrics_field, NULL, "address, bpfRunStats");
 	if (strcmp(key, "record") == 0)
 		return walk_mapping(w, value, path, cfg, record_field, NULL, "path, maxSize, maxFiles");
 	if (strcmp(key, "profile") == 0) {

@@ -62,6 +62,7 @@ struct nodecond_config {
 	char profile[16];
 	char log_level[16];
 	char metrics_address[128];   /* "host:port" to serve /metrics over TCP too; "" is off */
+	bool metrics_bpf_run_stats;  /* turn on the kernel's BPF run-time statistics */
 	char record_path[PATH_MAX];  /* record every tick's samples here; "" is off */
 	int64_t record_max_size;     /* bytes before the recording is rotated */
 	unsigned record_max_files;   /* recording files kept, the current one included */

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "daemon/bpf_loader.h"
 #include "daemon/metrics.h"
 #include "daemon/procfs.h"
 #include "daemon/server.h"
@@ -193,8 +194,24 @@ static void render_conditions(struct text *t, const struct agent *a)
 	text_printf(t, "nodecond_taints %zu\n", a->n_taints);
 }
 
+static void program_run_count(const char *object, const char *program, uint64_t run_count, uint64_t run_time_ns,
+			      void *userdata)
+{
+	text_printf(userdata, "nodecond_bpf_program_runs_total{object=\"%s\",program=\"%s\"} %llu\n", object, program,
+		    (unsigned long long)run_count);
+}
+
+static void program_run_time(const char *object, const char *program, uint64_t run_count, uint64_t run_time_ns,
+			     void *userdata)
+{
+	text_printf(userdata, "nodecond_bpf_program_run_seconds_total{object=\"%s\",program=\"%s\"} %.9f\n", object,
+		    program, (double)run_time_ns / 1e9);
+}
+
 static void render_programs(struct text *t, const struct agent *a)
 {
+	bool stats = bpf_loader_run_stats_available();
+
 	struct sampler_program programs[SAMPLER_PROGRAMS_MAX];
 	int n = a->sampler ? sampler_programs(a->sampler, programs, SAMPLER_PROGRAMS_MAX) : 0;
 
@@ -202,6 +219,18 @@ static void render_programs(struct text *t, const struct agent *a)
 	       "Whether a BPF sampler object is loaded and attached (1) or disabled in favour of its fallback (0).");
 	for (int i = 0; i < n; i++)
 		text_printf(t, "nodecond_bpf_sampler_loaded{sampler=\"%s\"} %d\n", programs[i].name, programs[i].loaded);
+
+	/* Without statistics the kernel counts nothing: leave the counters out rather than report 0. */
+	family(t, "nodecond_bpf_run_stats_available", "gauge",
+	       "Whether the kernel keeps BPF run counts and times (metrics.bpfRunStats, or kernel.bpf_stats_enabled=1).");
+	text_printf(t, "nodecond_bpf_run_stats_available %d\n", stats);
+	if (!stats)
+		return;
+	family(t, "nodecond_bpf_program_runs_total", "counter", "Times each BPF program ran since statistics were enabled.");
+	bpf_loader_foreach_program(program_run_count, t);
+	family(t, "nodecond_bpf_program_run_seconds_total", "counter",
+	       "Time spent in each BPF program since statistics were enabled, in seconds.");
+	bpf_loader_foreach_program(program_run_time, t);
 }
 
 static void render_socket(struct text *t, const struct agent *a)

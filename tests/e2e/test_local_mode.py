@@ -694,7 +694,7 @@ def test_metrics(workdir):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = base_config(workdir, workdir, "") + f"metrics:\n  address: 127.0.0.1:{port}\n"
+    config = base_config(workdir, workdir, "") + f"metrics:\n  address: 127.0.0.1:{port}\n  bpfRunStats: true\n"
     agent = Agent(workdir, config)
     try:
         agent.wait_ready()
@@ -705,6 +705,12 @@ def test_metrics(workdir):
                      "nodecond_pid_available", "nodecond_signal_observed", "nodecond_bpf_sampler_loaded",
                      "nodecond_socket_requests_total", "process_resident_memory_bytes"):
             assert name in body, f"{name} missing from /metrics"
+        assert "nodecond_bpf_run_stats_available 1" in body, "BPF run statistics were not enabled"
+        subprocess.run(["true"], check=True)  # at least one fork for the fork program to count
+        status, body = get(agent.socket, "/metrics")
+        runs = [l for l in body.splitlines() if l.startswith("nodecond_bpf_program_runs_total{")]
+        assert runs, "no per-program run counts"
+        assert any(float(l.split()[-1]) > 0 for l in runs), runs
         promtool = shutil.which("promtool")
         if promtool:
             result = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
