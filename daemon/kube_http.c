@@ -19,6 +19,7 @@ struct kube_client {
 	struct loop_source *timer;
 	struct kube_call *calls;         /* every call in flight */
 	uint64_t requests;
+	uint64_t counts[_KUBE_VERB_MAX][KUBE_STATUS_CODES_MAX];   /* finished requests by verb and status */
 
 	/* The bearer token and the identity of the file it came from. */
 	char *token;
@@ -38,12 +39,45 @@ struct kube_call {
 	kube_line_fn on_line;
 	kube_done_fn on_done;
 	void *userdata;
+	enum kube_verb verb;
 	char error[CURL_ERROR_SIZE];
 };
 
 uint64_t kube_client_requests(const struct kube_client *c)
 {
 	return c->requests;
+}
+
+const char *kube_verb_name(enum kube_verb verb)
+{
+	static const char *const names[_KUBE_VERB_MAX] = {
+		[KUBE_VERB_GET] = "GET", [KUBE_VERB_WATCH] = "WATCH", [KUBE_VERB_POST] = "POST",
+		[KUBE_VERB_PUT] = "PUT", [KUBE_VERB_PATCH] = "PATCH", [KUBE_VERB_DELETE] = "DELETE",
+	};
+
+	return verb < _KUBE_VERB_MAX ? names[verb] : NULL;
+}
+
+uint64_t kube_client_count(const struct kube_client *c, enum kube_verb verb, int code)
+{
+	if (verb >= _KUBE_VERB_MAX || code < 0 || code >= KUBE_STATUS_CODES_MAX)
+		return 0;
+	return c->counts[verb][code];
+}
+
+static enum kube_verb verb_of(const struct kube_request *req)
+{
+	if (req->on_line)
+		return KUBE_VERB_WATCH;
+	if (strcmp(req->method, "POST") == 0)
+		return KUBE_VERB_POST;
+	if (strcmp(req->method, "PUT") == 0)
+		return KUBE_VERB_PUT;
+	if (strcmp(req->method, "PATCH") == 0)
+		return KUBE_VERB_PATCH;
+	if (strcmp(req->method, "DELETE") == 0)
+		return KUBE_VERB_DELETE;
+	return KUBE_VERB_GET;
 }
 
 static void on_timer(struct loop_source *source, void *userdata);
@@ -179,6 +213,8 @@ static void finish(struct kube_client *c, struct kube_call *call, CURLcode resul
 		/* The token may have been rotated under an unchanged stat: read it again next time. */
 		c->token_stat_valid = false;
 	}
+	if (resp.status >= 0 && resp.status < KUBE_STATUS_CODES_MAX)
+		c->counts[call->verb][resp.status]++;
 	resp.body = call->buf ? call->buf : "";
 	resp.body_len = call->len;
 	if (call->on_line && kube_status_ok(resp.status)) {
@@ -408,6 +444,7 @@ int kube_client_request(struct kube_client *c, const struct kube_request *req, s
 	call->client = c;
 	call->on_line = req->on_line;
 	call->on_done = req->on_done;
+	call->verb = verb_of(req);
 	call->userdata = req->userdata;
 	call->easy = curl_easy_init();
 	if (!call->easy) {

@@ -79,4 +79,23 @@ static inline bool kube_status_ok(long status)
 	return status >= 200 && status < 300;
 }
 
+/* Verbs that requests are counted by; WATCH is a streamed GET. */
+enum kube_verb {
+	KUBE_VERB_GET,
+	KUBE_VERB_WATCH,
+	KUBE_VERB_POST,
+	KUBE_VERB_PUT,
+	KUBE_VERB_PATCH,
+	KUBE_VERB_DELETE,
+	_KUBE_VERB_MAX,
+};
+
+/* Status codes are counted below this; 0 counts requests that got no response. */
+#define KUBE_STATUS_CODES_MAX 600
+
+const char *kube_verb_name(enum kube_verb verb);
+
+/* Returns how many requests of a verb finished with a status code (0: no response). */
+uint64_t kube_client_count(const struct kube_client *c, enum kube_verb verb, int code);
+
 #endif

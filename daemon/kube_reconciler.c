@@ -1212,3 +1212,8 @@ int kube_reconciler_new(struct kube_reconciler **ret, struct loop *l, struct kub
 	*ret = r;
 	return 0;
 }
+
+const struct kube_client *kube_reconciler_client(const struct kube_reconciler *r)
+{
+	return r->client;
+}

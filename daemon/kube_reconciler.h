@@ -95,4 +95,7 @@ struct kube_reconciler_status {
 
 void kube_reconciler_get_status(const struct kube_reconciler *r, struct kube_reconciler_status *ret);
 
+/* Returns the HTTP client, for its request counts. */
+const struct kube_client *kube_reconciler_client(const struct kube_reconciler *r);
+
 #endif

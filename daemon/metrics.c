@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "daemon/bpf_loader.h"
+#include "daemon/kube_http.h"
+#include "daemon/kube_reconciler.h"
 #include "daemon/metrics.h"
 #include "daemon/procfs.h"
 #include "daemon/server.h"
@@ -295,6 +297,25 @@ static void render_process(struct text *t, const struct agent *a)
 	text_printf(t, "process_start_time_seconds %.3f\n", (double)a->start_ms / 1000);
 }
 
+static void render_api(struct text *t, const struct agent *a)
+{
+	const struct kube_client *client;
+
+	family(t, "nodecond_api_requests_total", "counter",
+	       "Requests to the Kubernetes API server by verb and HTTP status code; code 0 got no response.");
+	if (!a->kube)
+		return;
+	client = kube_reconciler_client(a->kube);
+	for (int verb = 0; verb < _KUBE_VERB_MAX; verb++)
+		for (int code = 0; code < KUBE_STATUS_CODES_MAX; code++) {
+			uint64_t n = kube_client_count(client, (enum kube_verb)verb, code);
+
+			if (n)
+				text_printf(t, "nodecond_api_requests_total{verb=\"%s\",code=\"%d\"} %llu\n",
+					    kube_verb_name((enum kube_verb)verb), code, (unsigned long long)n);
+		}
+}
+
 char *metrics_render(const struct agent *a)
 {
 	struct text t = { 0 };
@@ -309,6 +330,7 @@ char *metrics_render(const struct agent *a)
 	render_programs(&t, a);
 	if (a->server)
 		render_socket(&t, a);
+	render_api(&t, a);
 	render_process(&t, a);
 
 	if (t.failed) {

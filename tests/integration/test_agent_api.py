@@ -688,12 +688,29 @@ def test_standard_profile_refused_beside_kubelet(workdir):
         api.stop()
 
 
+def test_api_request_metrics(workdir):
+    """/metrics counts API requests by verb and status code."""
+    api = make_api(workdir)
+    agent = Agent(workdir, api)
+    try:
+        agent.start()
+        wait_for("a status write", lambda: status_patches(api), 15)
+        code, body = socket_get(agent.socket, "/metrics")
+        assert code == 200, code
+        lines = [l for l in body.splitlines() if l.startswith("nodecond_api_requests_total{")]
+        assert any('verb="PATCH",code="200"' in l for l in lines), lines
+        assert any('verb="GET",code="200"' in l for l in lines), lines
+    finally:
+        agent.stop()
+        api.stop()
+
+
 TESTS = [test_status_wire_format, test_transition_to_patch_delay, test_foreign_and_repair, test_taints_by_agent,
          test_taints_forbidden_for_node_credentials, test_outage_writes_latest_once,
          test_restart_keeps_transition_time, test_in_cluster_token_rotation, test_client_certificate_data,
          test_late_registration, test_watch_expiry_lists_again, test_faults_survived,
          test_invalid_credentials_exit_2, test_insecure_skip_verify_warns,
-         test_standard_profile_refused_beside_kubelet]
+         test_standard_profile_refused_beside_kubelet, test_api_request_metrics]
 
 
 def main():
