@@ -9,11 +9,22 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 status=0
+# A suite that fails before printing its summary (a build error, a crash)
+# still counts as one failure in the total.
+summary='^[a-z-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
 run_suite() {
+	local before code
 	echo "=== $1"
 	shift
+	before=$(grep -cE "$summary" "$log")
 	"$@" 2>&1 | tee -a "$log"
-	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+	code=${PIPESTATUS[0]}
+	if [ "$code" -ne 0 ]; then
+		status=1
+		if [ "$(grep -cE "$summary" "$log")" -eq "$before" ]; then
+			echo "suite-error: 0 passed, 1 failed" | tee -a "$log"
+		fi
+	fi
 }
 
 run_suite "unit tests" make --no-print-directory BUILD="$build" test-unit

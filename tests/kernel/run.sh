@@ -18,7 +18,7 @@ mkdir -p "$(dirname "$bin")"
 cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_SOURCE \
 	-I. -I"$build" $(pkg-config --cflags libbpf) -o "$bin" \
 	tests/kernel/test_bpf_samplers.c daemon/bpf_loader.c daemon/bpf_memstall.c \
-	daemon/bpf_pid.c daemon/log.c $(pkg-config --libs libbpf) || exit 1
+	daemon/bpf_pid.c daemon/log.c daemon/procfs.c $(pkg-config --libs libbpf) || exit 1
 
 # The signal tests use the whole sampler, so they link the daemon library.
 signals_bin="$build/tests/kernel/test_kernel_signals"
