@@ -92,11 +92,15 @@ static void load_state(struct agent *a)
 
 	if (!a->cfg.state_file[0])
 		return;
-	n = state_file_load(a->cfg.state_file, conditions, STATE_FILE_CONDITIONS_MAX, err, sizeof(err));
+	err[0] = '\0';
+	n = state_file_load(a->cfg.state_file, a->cfg.node_name, conditions, STATE_FILE_CONDITIONS_MAX, err,
+			    sizeof(err));
 	if (n < 0) {
 		log_warning("state: ignoring %s: %s; conditions start fresh", a->cfg.state_file, err);
 		return;
 	}
+	if (n == 0 && err[0])
+		log_warning("state: ignoring %s: %s; conditions start fresh", a->cfg.state_file, err);
 	if (n > 0) {
 		condition_engine_adopt(&a->engine, conditions, (size_t)n);
 		log_info("state: adopted %d conditions from %s", n, a->cfg.state_file);
@@ -358,10 +362,12 @@ static void reload(struct agent *a)
 		free(next);
 		return;
 	}
-	if (strcmp(next->socket_path, a->cfg.socket_path) != 0 || strcmp(next->node_name, a->cfg.node_name) != 0)
-		log_warning("reload: socket path and node name changes take effect at the next restart");
+	if (strcmp(next->socket_path, a->cfg.socket_path) != 0 || strcmp(next->node_name, a->cfg.node_name) != 0 ||
+	    strcmp(next->state_file, a->cfg.state_file) != 0)
+		log_warning("reload: changes to the socket path, node name and stateFile take effect at the next restart");
 	snprintf(next->socket_path, sizeof(next->socket_path), "%s", a->cfg.socket_path);
 	snprintf(next->node_name, sizeof(next->node_name), "%s", a->cfg.node_name);
+	snprintf(next->state_file, sizeof(next->state_file), "%s", a->cfg.state_file);
 
 	/* Taints the old profile owned and the new one does not are nobody's now: drop them. */
 	kept = 0;
@@ -636,6 +642,15 @@ int agent_main(int argc, char **argv)
 		log_info("kube: API server %s from %s; Lease %s/%s; taints written by the %s", creds.server, creds.source,
 			 creds.lease_namespace, a->cfg.node_name,
 			 a->cfg.taints_writer == TAINTS_WRITER_AGENT ? "agent" : "controller");
+
+	if (a->cfg.state_file[0]) {
+		r = state_file_claim(a->cfg.state_file, err, sizeof(err));
+		if (r < 0) {
+			log_error("state: %s", err);
+			exit_code = r == -EINVAL ? 2 : 1;
+			goto out;
+		}
+	}
 
 	condition_engine_init(&a->engine, &a->cfg.engine);
 	r = recorder_new(&a->recorder);

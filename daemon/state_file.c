@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +55,7 @@ int state_file_save(const char *path, const char *node_name, const struct condit
 	char tmp[PATH_MAX];
 	cJSON *root, *list;
 	char *text;
+	struct stat st;
 	size_t len;
 	int fd, r = 0;
 
@@ -61,6 +64,9 @@ int state_file_save(const char *path, const char *node_name, const struct condit
 		return r;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
+	/* Never rename over a device, a directory or a link, whatever the configuration says. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return -EEXIST;
 
 	root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "apiVersion", "nodecond.io/v1alpha1");
@@ -118,7 +124,8 @@ static int field_time(cJSON *o, const char *name, int64_t *ret, size_t index, ch
 	return 0;
 }
 
-int state_file_load(const char *path, struct condition *out, size_t max, char *err, size_t err_len)
+int state_file_load(const char *path, const char *node_name, struct condition *out, size_t max, char *err,
+		    size_t err_len)
 {
 	static char text[STATE_FILE_SIZE_MAX];
 	cJSON *root, *list, *item;
@@ -142,6 +149,15 @@ int state_file_load(const char *path, struct condition *out, size_t max, char *e
 	if (!root) {
 		snprintf(err, err_len, "invalid JSON");
 		return -EINVAL;
+	}
+	{
+		const cJSON *owner = cJSON_GetObjectItemCaseSensitive(root, "nodeName");
+
+		if (node_name && cJSON_IsString(owner) && strcmp(owner->valuestring, node_name) != 0) {
+			snprintf(err, err_len, "written for node %.64s, not %.64s", owner->valuestring, node_name);
+			cJSON_Delete(root);
+			return 0;
+		}
 	}
 	list = cJSON_GetObjectItemCaseSensitive(root, "conditions");
 	if (!cJSON_IsArray(list)) {
@@ -177,4 +193,71 @@ int state_file_load(const char *path, struct condition *out, size_t max, char *e
 	}
 	cJSON_Delete(root);
 	return r < 0 ? r : (int)count;
+}
+
+/* Returns whether text is a nodecond state document (whatever the state of its fields). */
+static bool is_state_document(const char *text)
+{
+	cJSON *root = cJSON_Parse(text);
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+	bool ours = cJSON_IsString(kind) && strcmp(kind->valuestring, "NodecondState") == 0;
+
+	cJSON_Delete(root);
+	return ours;
+}
+
+int state_file_claim(const char *path, char *err, size_t err_len)
+{
+	static char text[STATE_FILE_SIZE_MAX];
+	char lock_path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, err_len, "stateFile %s exists and is not a regular file; nodecond never writes "
+				 "over it: set stateFile to a file path, or \"\" to keep no state", path);
+			return -EINVAL;
+		}
+		n = procfs_read_file(path, text, sizeof(text));
+		if (n < 0) {
+			snprintf(err, err_len, "stateFile %s cannot be read: %s", path, strerror((int)-n));
+			return (int)n;
+		}
+		/* An empty file is what a crash during the first write can leave: reuse it. */
+		if (n > 0 && !is_state_document(text)) {
+			snprintf(err, err_len, "stateFile %s exists and is not a nodecond state file (no \"kind\": "
+				 "\"NodecondState\"); nodecond never writes over it: move it away or choose another stateFile",
+				 path);
+			return -EINVAL;
+		}
+	} else if (errno != ENOENT) {
+		r = -errno;
+		snprintf(err, err_len, "stateFile %s: %s", path, strerror(errno));
+		return r;
+	}
+
+	r = mkdir_parents(path);
+	if (r < 0) {
+		snprintf(err, err_len, "cannot create the directory of stateFile %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (snprintf(lock_path, sizeof(lock_path), "%s.lock", path) >= (int)sizeof(lock_path))
+		return -ENAMETOOLONG;
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, err_len, "cannot open the lock %s: %s", lock_path, strerror(errno));
+		return r;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, err_len, "stateFile %s is in use by another agent (it holds %s); give each agent its own "
+			 "stateFile", path, lock_path);
+		close(fd);
+		return r;
+	}
+	/* The descriptor stays open, and the lock held, until the process exits. */
+	return 0;
 }

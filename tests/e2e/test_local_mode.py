@@ -342,6 +342,36 @@ def test_socket_file_stale_and_live(workdir):
         agent.stop()
 
 
+def test_state_file_protected(workdir):
+    """A state file path never overwrites foreign files, and two agents cannot share one."""
+    precious = os.path.join(workdir, "important.conf")
+    with open(precious, "w") as f:
+        f.write("precious: data\n")
+    config = os.path.join(workdir, "c.yaml")
+    for target, code in ((precious, 2), ("/dev/null", 2), (workdir, 2)):
+        with open(config, "w") as f:
+            f.write(f"stateFile: {target}\n")
+        result = subprocess.run([NODECOND, "run", "--no-bpf", "--config", config,
+                                 "--socket", os.path.join(workdir, "s.sock")],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == code, (target, result)
+        assert target in result.stderr and "stateFile" in result.stderr, result.stderr
+    with open(precious) as f:
+        assert f.read() == "precious: data\n"
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+    agent = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        agent.wait_ready()
+        result = subprocess.run([NODECOND, "run", "--no-bpf", "--config", agent.config,
+                                 "--socket", os.path.join(workdir, "second.sock")],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == 1, result
+        assert "in use by another agent" in result.stderr, result.stderr
+    finally:
+        agent.stop()
+
+
 def test_invalid_config_exit_code(workdir):
     config = os.path.join(workdir, "bad.yaml")
     with open(config, "w") as f:
@@ -820,7 +850,7 @@ def main():
         return 2
     NODECOND = os.path.abspath(sys.argv[1])
     tests = [test_pid_pressure, test_disk_pressure, test_without_bpf_permission, test_socket_requests,
-             test_socket_file_stale_and_live, test_invalid_config_exit_code,
+             test_socket_file_stale_and_live, test_state_file_protected, test_invalid_config_exit_code,
              test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time,
              test_taints_and_tolerations, test_watch_streams_transitions, test_record_then_replay,
              test_record_rotation_and_bad_lines, test_tolerates_given_taints, test_cli_commands, test_metrics,

@@ -180,7 +180,7 @@ static void state_file_round_trip(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sub/state.json", dir);
 	assert_int_equal(state_file_save(path, "node-a", in, 2), 0);
-	assert_int_equal(state_file_load(path, out, 4, err, sizeof(err)), 2);
+	assert_int_equal(state_file_load(path, "node-a", out, 4, err, sizeof(err)), 2);
 	for (int i = 0; i < 2; i++) {
 		assert_string_equal(out[i].type, in[i].type);
 		assert_int_equal(out[i].status, in[i].status);
@@ -210,18 +210,69 @@ static void state_file_missing_and_corrupt(void **state)
 	char err[256];
 	int fd;
 
-	assert_int_equal(state_file_load("/tmp/nodecond-no-such-state.json", out, 2, err, sizeof(err)), 0);
+	assert_int_equal(state_file_load("/tmp/nodecond-no-such-state.json", NULL, out, 2, err, sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		fd = mkstemp(path);
 		assert_true(fd >= 0);
 		assert_int_equal(write(fd, bodies[i], strlen(bodies[i])), (ssize_t)strlen(bodies[i]));
 		close(fd);
 		err[0] = '\0';
-		assert_int_equal(state_file_load(path, out, 2, err, sizeof(err)), -EINVAL);
+		assert_int_equal(state_file_load(path, NULL, out, 2, err, sizeof(err)), -EINVAL);
 		assert_true(err[0] != '\0');
 		unlink(path);
 		strcpy(path, "/tmp/nodecond-state-bad-XXXXXX");
 	}
+}
+
+static void state_file_other_node_ignored(void **state)
+{
+	char dir[] = "/tmp/nodecond-state-node-XXXXXX";
+	char path[128];
+	struct condition in = { .type = "KernelReady", .status = CONDITION_STATUS_TRUE };
+	struct condition out[2];
+	char err[256] = "";
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	assert_int_equal(state_file_save(path, "node-a", &in, 1), 0);
+	assert_int_equal(state_file_load(path, "node-b", out, 2, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "node-a"));
+	unlink(path);
+	rmdir(dir);
+}
+
+static void state_file_claim_protects_foreign_files(void **state)
+{
+	char dir[] = "/tmp/nodecond-claim-XXXXXX";
+	char path[128], lock[160];
+	char err[512];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+
+	/* A device, a directory or someone else's file is never claimed. */
+	assert_int_equal(state_file_claim("/dev/null", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(state_file_claim(dir, err, sizeof(err)), -EINVAL);
+	snprintf(path, sizeof(path), "%s/config.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("precious: data\n", f);
+	fclose(f);
+	assert_int_equal(state_file_claim(path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a nodecond state file"));
+	/* The save path refuses non-regular files too. */
+	assert_int_equal(state_file_save("/dev/null", "n", NULL, 0), -EEXIST);
+	unlink(path);
+
+	/* A missing file is claimed, an empty one too. */
+	snprintf(path, sizeof(path), "%s/sub/state.json", dir);
+	assert_int_equal(state_file_claim(path, err, sizeof(err)), 0);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	unlink(lock);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -239,6 +290,8 @@ int main(void)
 		cmocka_unit_test(age_formats),
 		cmocka_unit_test(state_file_round_trip),
 		cmocka_unit_test(state_file_missing_and_corrupt),
+		cmocka_unit_test(state_file_other_node_ignored),
+		cmocka_unit_test(state_file_claim_protects_foreign_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
