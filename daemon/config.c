@@ -17,6 +17,7 @@
 #include "conditions/threshold.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "daemon/yaml_doc.h"
 
 #define NODE_NAME_EXPECTED \
 	"expected a lowercase RFC 1123 subdomain (a-z, 0-9, '-' and '.') of at most 253 characters, as Node names are"
@@ -208,6 +209,14 @@ static int walk_mapping(struct walk *w, yaml_node_t *node, const char *path, str
 		if (!key || !value || key->type != YAML_SCALAR_NODE)
 			return walk_error(w, key, path, "expected string keys");
 		name = (const char *)key->data.scalar.value;
+		for (yaml_node_pair_t *earlier = node->data.mapping.pairs.start; earlier < pair; earlier++) {
+			yaml_node_t *other = yaml_document_get_node(w->doc, earlier->key);
+
+			if (other && other->type == YAML_SCALAR_NODE &&
+			    strcmp((const char *)other->data.scalar.value, name) == 0)
+				return walk_error(w, key, path[0] ? path : "(top level)",
+						  "field %s appears twice; keep one", name);
+		}
 		if (path[0])
 			snprintf(child, sizeof(child), "%s.%s", path, name);
 		else
@@ -409,10 +418,10 @@ static int parse_thresholds(struct walk *w, struct nodecond_config *cfg, yaml_no
 {
 	size_t n = 0;
 
-	if (is_null(node)) {
-		rule->n_thresholds = 0;
-		return 0;
-	}
+	if (is_null(node) || (node->type == YAML_SEQUENCE_NODE &&
+			      node->data.sequence.items.start == node->data.sequence.items.top))
+		return walk_error(w, node, path,
+				  "empty list: a condition needs at least one threshold; to turn it off, set enabled: false");
 	if (node->type != YAML_SEQUENCE_NODE)
 		return walk_error(w, node, path, "expected a list of thresholds, found %s", node_kind_name(node));
 
@@ -651,50 +660,19 @@ void config_init_defaults(struct nodecond_config *cfg)
 	taint_profile_init(&cfg->taint_profile, PROFILE_COMPANION);
 }
 
-static int check_consistency(struct walk *w, const struct nodecond_config *cfg)
-{
-	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
-		const struct condition_rule *rule = &cfg->engine.rules[k];
-
-		for (size_t i = 0; i < rule->n_thresholds; i++) {
-			const struct threshold *t = &rule->thresholds[i];
-
-			if (t->for_ms > 0 && t->for_ms < cfg->sample_interval_ms) {
-				char path[128];
-
-				snprintf(path, sizeof(path), "conditions.%s.thresholds[%zu].for",
-					 condition_kind_name((enum condition_kind)k), i);
-				return walk_error(w, NULL, path,
-						  "duration %lldms is shorter than sampleInterval (%lldms): "
-						  "use 0s or at least one sample interval",
-						  (long long)t->for_ms, (long long)cfg->sample_interval_ms);
-			}
-		}
-	}
-	return 0;
-}
 
 int config_load_string(struct nodecond_config *cfg, const char *text, size_t len, const char *name, char *err,
 		       size_t err_len)
 {
 	struct nodecond_config *copy;
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	struct walk w = { .doc = &doc, .name = name, .err = err, .err_len = err_len };
 	int r;
 
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, err_len, "config: %s:%zu:%zu: invalid YAML: %s", name,
-			 (size_t)parser.problem_mark.line + 1, (size_t)parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "parse error");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
-	}
-	yaml_parser_delete(&parser);
+	r = yaml_doc_load(&doc, text, len, "config: ", name, err, err_len);
+	if (r < 0)
+		return r;
 
 	copy = malloc(sizeof(*copy));
 	if (!copy) {
@@ -711,8 +689,6 @@ int config_load_string(struct nodecond_config *cfg, const char *text, size_t len
 				 "apiVersion, kind, nodeName, socket, sampleInterval, missedSamplesBeforeUnknown, "
 				 "stateFile, paths, kubelet, runtime, kubernetes, taints, metrics, record, profile, "
 				 "logLevel, conditions");
-	if (r == 0)
-		r = check_consistency(&w, copy);
 	if (r == 0)
 		*cfg = *copy;
 

@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "daemon/kube_config.h"
+#include "daemon/yaml_doc.h"
 
 #define KUBECONFIG_SIZE_MAX (4 * 1024 * 1024)
 #define CREDENTIAL_FILE_MAX (1024 * 1024)
@@ -425,22 +426,13 @@ int kube_credentials_from_kubeconfig(struct kube_credentials *creds, const char 
 				     const char *text, size_t len, char *err, size_t err_len)
 {
 	struct kubeconfig_doc kc = { .name = name, .dir = dir, .err = err, .err_len = err_len };
-	yaml_parser_t parser;
 	int r;
 
 	memset(creds, 0, sizeof(*creds));
 	snprintf(creds->source, sizeof(creds->source), "kubeconfig %s", name);
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &kc.doc)) {
-		snprintf(err, err_len, "kubeconfig %s:%zu:%zu: invalid YAML: %s", name,
-			 (size_t)parser.problem_mark.line + 1, (size_t)parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "parse error");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
-	}
-	yaml_parser_delete(&parser);
+	r = yaml_doc_load(&kc.doc, text, len, "kubeconfig ", name, err, err_len);
+	if (r < 0)
+		return r;
 
 	r = read_kubeconfig(&kc, creds);
 	yaml_document_delete(&kc.doc);

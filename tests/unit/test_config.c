@@ -171,9 +171,15 @@ static const struct invalid_case {
 	{ "window on a non-counter",
 	  "conditions:\n  DiskPressure:\n    thresholds:\n      - expression: nodefs.available<10%\n        window: 1m\n",
 	  { "thresholds[0]", "window", "nodefs.available" } },
-	{ "for shorter than interval",
-	  "sampleInterval: 2s\nconditions:\n  PIDPressure:\n    thresholds:\n      - expression: pid.available<10\n        for: 1s\n",
-	  { "conditions.PIDPressure.thresholds[0].for", "sampleInterval" } },
+	{ "empty thresholds",
+	  "conditions:\n  PIDPressure:\n    thresholds: []\n",
+	  { "conditions.PIDPressure.thresholds", "at least one threshold", "enabled: false" } },
+	{ "null thresholds",
+	  "conditions:\n  PIDPressure:\n    thresholds:\n",
+	  { "conditions.PIDPressure.thresholds", "at least one threshold" } },
+	{ "duplicate key", "sampleInterval: 1s\nsampleInterval: 2s\n", { "sampleInterval", "appears twice" } },
+	{ "duplicate nested key", "socket:\n  path: /a.sock\n  path: /b.sock\n", { "socket", "path appears twice" } },
+	{ "second document", "sampleInterval: 1s\n---\nsampleInterval: 2s\n", { "test.yaml:2", "second YAML document" } },
 	{ "bad taint effect",
 	  "conditions:\n  PIDPressure:\n    taints:\n      - {key: a/b, effect: NoEntry}\n",
 	  { "conditions.PIDPressure.taints[0].effect", "NoEntry", "NoExecute" } },
@@ -216,6 +222,25 @@ static void invalid_files_name_field_and_value(void **state)
 		if (memcmp(&cfg, &before, sizeof(cfg)) != 0)
 			fail_msg("case \"%s\": configuration changed by a rejected file", c->name);
 	}
+}
+
+static void deep_flow_nesting_rejected(void **state)
+{
+	struct nodecond_config cfg;
+	char err[CONFIG_ERROR_MAX] = "";
+	char text[600];
+	size_t n = 0;
+
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "metrics: ");
+	for (int i = 0; i < 200; i++)
+		text[n++] = '[';
+	text[n] = '\0';
+	assert_int_equal(load(&cfg, text, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "nested more than 64"));
+
+	/* Brackets inside quotes and comments are not nesting. */
+	assert_int_equal(load(&cfg, "nodeName: \"a\" # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n", err,
+			      sizeof(err)), 0);
 }
 
 static void missing_file_is_an_error(void **state)
@@ -406,6 +431,7 @@ int main(void)
 		cmocka_unit_test(full_file_sets_every_field),
 		cmocka_unit_test(invalid_files_name_field_and_value),
 		cmocka_unit_test(missing_file_is_an_error),
+		cmocka_unit_test(deep_flow_nesting_rejected),
 		cmocka_unit_test(flags_override_file),
 		cmocka_unit_test(node_name_order),
 		cmocka_unit_test(node_name_validation),
