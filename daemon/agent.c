@@ -435,6 +435,7 @@ static void on_signal(struct loop_source *source, int fd, uint32_t events, void 
 		reload(a);
 		break;
 	default:
+		log_info("agent: %s received from pid %u; ignoring it", strsignal((int)si.ssi_signo), si.ssi_pid);
 		break;
 	}
 }
@@ -551,6 +552,9 @@ static int setup_loop(struct agent *a, char *err, size_t err_len)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	/* Their default action kills the process; a stray kill must not take the agent down. */
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	/* A CLI client that disconnects mid-response must not kill the agent. */

@@ -60,6 +60,7 @@ struct watcher {
 	bool record;                  /* streams the recorder's lines instead of transitions */
 	uint64_t next_seq;            /* the next event (or recorder line) number to send */
 	bool suspended;
+	bool peer_closed;             /* the client hung up while the stream was parked */
 	int64_t last_sent_ms;
 	char *pending;                /* a rendered line not yet fully sent */
 	size_t pending_len;
@@ -404,7 +405,7 @@ static ssize_t watcher_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct watcher *w = cls;
 	size_t n;
 
-	if (w->server->stopping)
+	if (w->server->stopping || w->peer_closed)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (!w->pending)
 		watcher_next_line(w);
@@ -481,11 +482,29 @@ static enum MHD_Result start_watch(struct server *s, struct MHD_Connection *c, b
 	return ret;
 }
 
+/*
+ * Returns whether the client of a parked stream hung up. libmicrohttpd does
+ * not watch suspended connections, so without this a gone client would
+ * hold its slot until the next heartbeat.
+ */
+static bool watcher_peer_closed(const struct watcher *w)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(w->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char byte;
+	ssize_t n;
+
+	if (!info)
+		return false;
+	n = recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 void server_notify_watchers(struct server *s)
 {
 	for (struct watcher *w = s->watchers; w; w = w->next) {
 		if (!w->suspended)
 			continue;
+		w->peer_closed = watcher_peer_closed(w);
 		w->suspended = false;
 		MHD_resume_connection(w->connection);
 	}

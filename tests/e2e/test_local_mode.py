@@ -687,6 +687,43 @@ def test_tolerates_given_taints(workdir):
     assert "taints[0].effect" in result.stderr, result.stderr
 
 
+def test_watch_slots_freed_and_stray_signals(workdir):
+    """Closed watch streams free their slots within ticks; SIGUSR1 and SIGUSR2 do not stop the agent."""
+    agent = Agent(workdir, base_config(workdir, workdir, ""))
+    try:
+        agent.wait_ready()
+        streams = []
+        for _ in range(64):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(agent.socket)
+            sock.sendall(b"GET /v1/watch HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            streams.append(sock)
+        time.sleep(1)
+        assert get(agent.socket, "/v1/watch")[0] == 503, "the 65th watch stream was accepted"
+        for sock in streams:
+            sock.close()
+        deadline = time.monotonic() + 5
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(5)
+            sock.connect(agent.socket)
+            sock.sendall(b"GET /v1/watch HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            head = sock.recv(64)
+            sock.close()
+            if head.startswith(b"HTTP/1.1 200"):
+                break
+            assert time.monotonic() < deadline, "watch slots stayed taken after their clients left"
+            time.sleep(0.2)
+
+        for sig in (signal.SIGUSR1, signal.SIGUSR2):
+            agent.proc.send_signal(sig)
+        time.sleep(0.5)
+        assert agent.proc.poll() is None, "a stray signal stopped the agent"
+        assert "ignoring it" in agent.read_log()
+    finally:
+        assert agent.stop() == 0
+
+
 def test_cli_commands(workdir):
     """Every client command works against a running agent, in both output formats."""
     agent = Agent(workdir, base_config(workdir, workdir, ""))
@@ -853,7 +890,7 @@ def main():
              test_socket_file_stale_and_live, test_state_file_protected, test_invalid_config_exit_code,
              test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time,
              test_taints_and_tolerations, test_watch_streams_transitions, test_record_then_replay,
-             test_record_rotation_and_bad_lines, test_tolerates_given_taints, test_cli_commands, test_metrics,
+             test_record_rotation_and_bad_lines, test_tolerates_given_taints, test_watch_slots_freed_and_stray_signals, test_cli_commands, test_metrics,
              test_systemd_notify_and_journal, test_valgrind_clean]
     if len(sys.argv) > 2:
         tests = [t for t in tests if t.__name__ in sys.argv[2:]]
