@@ -62,11 +62,16 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
  * Explains a failed request in terms of the socket: curl's own message
  * speaks of "localhost port 80", which misleads for a Unix socket.
  */
-static void describe_connect_failure(const char *path, CURLcode rc, const char *errbuf, char *buf, size_t len)
+void cli_describe_connect_failure(const char *path, CURLcode rc, const char *errbuf, char *buf, size_t len)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd;
 
+	if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_PARTIAL_FILE) {
+		snprintf(buf, len, "the agent closed the connection without a full answer: it may be at its limit "
+			 "of connections, or stopping");
+		return;
+	}
 	if (rc != CURLE_COULDNT_CONNECT || strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(buf, len, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		return;
@@ -78,6 +83,8 @@ static void describe_connect_failure(const char *path, CURLcode rc, const char *
 			snprintf(buf, len, "permission denied; run as root or as a member of the socket's group");
 		else if (errno == ENOENT)
 			snprintf(buf, len, "the socket file does not exist");
+		else if (errno == ECONNREFUSED)
+			snprintf(buf, len, "connection refused: the socket file is left from an agent that is gone");
 		else
 			snprintf(buf, len, "%s", strerror(errno));
 	} else {
@@ -127,7 +134,7 @@ static long cli_request(const struct cli_options *o, const char *path, const cha
 	} else if (rc != CURLE_OK) {
 		char why[256];
 
-		describe_connect_failure(o->socket_path, rc, errbuf, why, sizeof(why));
+		cli_describe_connect_failure(o->socket_path, rc, errbuf, why, sizeof(why));
 		fprintf(stderr, "nodecond: no agent answered on %s: %s\n"
 			"Is `nodecond run` running? Choose another socket with --socket PATH.\n",
 			o->socket_path, why);

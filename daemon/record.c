@@ -21,6 +21,7 @@
 #include "conditions/quantity.h"
 #include "daemon/agent.h"
 #include "daemon/log.h"
+#include "daemon/cli.h"
 #include "daemon/record.h"
 #include "daemon/render.h"
 #include "daemon/sampler.h"
@@ -405,7 +406,8 @@ const char *recorder_line_get(const struct recorder *r, uint64_t seq, size_t *re
 /* State of one `nodecond record` stream: the output file and an incomplete line. */
 struct record_stream {
 	CURL *curl;
-	int fd;
+	const char *path;             /* the file, opened at the first line so a dead socket leaves it alone */
+	int fd;                       /* -1 until the first line arrives */
 	long status;                  /* the HTTP status, once known */
 	char *line;
 	size_t len;
@@ -425,6 +427,12 @@ static void record_stream_line(struct record_stream *st)
 	if (strncmp(st->line, "{\"type\":\"tick\"", 14) == 0)
 		st->ticks++;
 	st->line[st->len] = '\n';
+	if (st->fd < 0 && st->write_error == 0) {
+		st->fd = strcmp(st->path, "-") == 0 ? STDOUT_FILENO :
+			open(st->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (st->fd < 0)
+			st->write_error = -errno;
+	}
 	if (st->write_error == 0)
 		st->write_error = write_all(st->fd, st->line, st->len + 1);
 	st->lines++;
@@ -477,7 +485,7 @@ static void usage_record(FILE *out)
 		"format `nodecond replay` reads. FILE is replaced.\n"
 		"\n"
 		"Options:\n"
-		"  -f, --file FILE          the recording to write (required)\n"
+		"  -f, --file FILE          the recording to write (required); - writes to stdout\n"
 		"  -d, --duration DURATION  how long to record, as a Go duration such as 10m\n"
 		"                           (default: until interrupted)\n"
 		"      --socket PATH        the agent's Unix socket (default %s)\n"
@@ -532,11 +540,8 @@ int recorder_command(int argc, char **argv)
 		return 2;
 	}
 
-	st.fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (st.fd < 0) {
-		fprintf(stderr, "nodecond record: cannot open %s: %s\n", file, strerror(errno));
-		return 1;
-	}
+	st.path = file;
+	st.fd = -1;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	st.curl = curl_easy_init();
@@ -561,19 +566,23 @@ int recorder_command(int argc, char **argv)
 			st.error_body[0] ? st.error_body : "(no body)\n");
 	} else if (rc == CURLE_OK || (rc == CURLE_OPERATION_TIMEDOUT && st.status == 200)) {
 		/* The duration ending is the normal end; the agent stopping ends the stream early. */
-		printf("recorded %llu ticks (%llu lines) to %s%s\n", (unsigned long long)st.ticks,
+		fprintf(stderr, "recorded %llu ticks (%llu lines) to %s%s\n", (unsigned long long)st.ticks,
 		       (unsigned long long)st.lines, file, rc == CURLE_OK ? "; the agent closed the stream" : "");
 		exit_code = 0;
 	} else {
+		char why[256];
+
+		cli_describe_connect_failure(socket_path, rc, errbuf, why, sizeof(why));
 		fprintf(stderr, "nodecond record: no agent answered on %s: %s\n"
 			"Is `nodecond run` running? Choose another socket with --socket PATH.\n",
-			socket_path, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			socket_path, why);
 	}
 
 out:
 	curl_easy_cleanup(st.curl);
 	curl_global_cleanup();
 	free(st.line);
-	close(st.fd);
+	if (st.fd > STDOUT_FILENO)
+		close(st.fd);
 	return exit_code;
 }

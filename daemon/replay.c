@@ -345,14 +345,41 @@ out:
 	return r;
 }
 
-/* Reads one line of at most REPLAY_LINE_MAX bytes without its newline. Returns its length, or -1 at the end. */
+/*
+ * Reads one line without its newline. Returns its length, -1 at the end,
+ * or REPLAY_LINE_MAX + 1 as soon as the line is longer than that, so input
+ * without newlines (such as /dev/zero) never grows the buffer without bound.
+ */
 static ssize_t read_line(FILE *in, char **buf, size_t *cap)
 {
-	ssize_t n = getline(buf, cap, in);
+	size_t n = 0;
+	int c;
 
-	if (n > 0 && (*buf)[n - 1] == '\n')
-		(*buf)[--n] = '\0';
-	return n;
+	if (!*buf) {
+		*cap = 4096;
+		*buf = malloc(*cap);
+		if (!*buf)
+			return -1;
+	}
+	while ((c = getc(in)) != EOF && c != '\n') {
+		if (n + 1 >= *cap) {
+			size_t bigger = *cap * 2;
+			char *p;
+
+			if (n > REPLAY_LINE_MAX)
+				return REPLAY_LINE_MAX + 1;
+			p = realloc(*buf, bigger);
+			if (!p)
+				return -1;
+			*buf = p;
+			*cap = bigger;
+		}
+		(*buf)[n++] = (char)c;
+	}
+	(*buf)[n] = '\0';
+	if (c == EOF && n == 0)
+		return -1;
+	return (ssize_t)n;
 }
 
 int replay_run(const struct nodecond_config *cfg, FILE *in, const char *name, replay_transition_fn fn,
@@ -420,8 +447,9 @@ int replay_run(const struct nodecond_config *cfg, FILE *in, const char *name, re
 		}
 	}
 	if (ferror(in)) {
-		r = -EIO;
-		snprintf(err, err_len, "%s: read failed after line %zu", name, stats->lines);
+		/* A directory or an unreadable file is a bad argument, like a bad line. */
+		r = errno == EISDIR ? -EINVAL : -EIO;
+		snprintf(err, err_len, "%s: reading failed after line %zu: %s", name, stats->lines, strerror(errno));
 	}
 
 out:
