@@ -136,18 +136,44 @@ int signal_sample_check(const struct signal_sample *s, char *reason, size_t reas
 	return 0;
 }
 
+/*
+ * Formats bytes exactly when a binary suffix fits ("100Mi", "512Ki") and
+ * otherwise to three significant digits ("25.2Gi", "83.7Mi"), so messages
+ * stay readable; values below 1Mi that fit no suffix are printed whole.
+ */
+static void bytes_format(int64_t value, char *buf, size_t len)
+{
+	static const char *const suffixes[] = { "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
+	int64_t magnitude = value < 0 ? -value : value;
+	double scaled = (double)value;
+	int i = -1;
+
+	for (int k = 5; k >= 0; k--) {
+		int64_t unit = (int64_t)1 << (10 * (k + 1));
+
+		if (magnitude >= unit && value % unit == 0) {
+			snprintf(buf, len, "%" PRId64 "%s", value / unit, suffixes[k]);
+			return;
+		}
+	}
+	if (magnitude < 1024 * 1024 || value == INT64_MIN) {
+		snprintf(buf, len, "%" PRId64, value);
+		return;
+	}
+	while (i < 5 && (scaled >= 1024 || scaled <= -1024)) {
+		scaled /= 1024;
+		i++;
+	}
+	snprintf(buf, len, "%.3g%s", scaled, suffixes[i]);
+}
+
 void signal_value_format(enum signal_unit unit, int64_t value, char *buf, size_t len)
 {
 	struct quantity q = { .milli = 0 };
 
 	switch (unit) {
 	case SIGNAL_UNIT_BYTES:
-		if (value > INT64_MAX / 1000 || value < -(INT64_MAX / 1000)) {
-			snprintf(buf, len, "%" PRId64, value);
-			return;
-		}
-		q.milli = value * 1000;
-		quantity_format(&q, buf, len);
+		bytes_format(value, buf, len);
 		return;
 	case SIGNAL_UNIT_PERCENT:
 		q.milli = value;

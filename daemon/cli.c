@@ -901,10 +901,28 @@ int cli_version(int argc, char **argv)
 	struct utsname u;
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("Usage: nodecond version [--socket PATH]\n\nPrints nodecond's version, libbpf's, the kernel features found\n"
-		       "and, when an agent answers on PATH, the source of every signal and why.\n");
-		return 0;
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'h') {
+			printf("Usage: nodecond version [--socket PATH]\n\nPrints nodecond's version, libbpf's, the kernel "
+			       "features found\nand, when an agent answers on PATH, the source of every signal and why.\n");
+			return 0;
+		}
+		if (c != 's') {
+			fprintf(stderr, "nodecond version: see nodecond version --help\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nodecond version: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
 	}
 	uname(&u);
 	printf("nodecond %s\n", NODECOND_VERSION);

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,8 +243,14 @@ static int socket_field(struct walk *w, struct nodecond_config *cfg, const char 
 			return walk_error(w, value, path, "empty path: expected an absolute path");
 		return r;
 	}
-	if (strcmp(key, "group") == 0)
-		return copy_string(w, value, path, cfg->socket_group, sizeof(cfg->socket_group));
+	if (strcmp(key, "group") == 0) {
+		int r = copy_string(w, value, path, cfg->socket_group, sizeof(cfg->socket_group));
+
+		if (r == 0 && cfg->socket_group[0] && !getgrnam(cfg->socket_group))
+			return walk_error(w, value, path, "group \"%s\" not found; create it (groupadd %s) or leave "
+					  "the field empty", cfg->socket_group, cfg->socket_group);
+		return r;
+	}
 	return -ENOENT;
 }
 

@@ -82,8 +82,16 @@ static int parse_toleration(const cJSON *o, struct toleration *t, const char *pr
 	if (seconds && !cJSON_IsNull(seconds)) {
 		double d = seconds->valuedouble;
 
-		if (!cJSON_IsNumber(seconds) || d != floor(d) || fabs(d) > JSON_INTEGER_MAX)
-			return field_error(err, err_len, prefix, "tolerationSeconds", "expected an integer number of seconds");
+		if (!cJSON_IsNumber(seconds) || d != floor(d) || fabs(d) > JSON_INTEGER_MAX) {
+			char what[160];
+
+			if (cJSON_IsNumber(seconds))
+				snprintf(what, sizeof(what), "invalid value %.17g: expected an integer number of seconds "
+					 "of at most 2^53", d);
+			else
+				snprintf(what, sizeof(what), "expected an integer number of seconds");
+			return field_error(err, err_len, prefix, "tolerationSeconds", what);
+		}
 		seconds_value = (int64_t)d;
 	}
 
@@ -303,8 +311,13 @@ cJSON *pod_json_toleration(const struct toleration *t)
 		cJSON_AddStringToObject(o, "value", t->value);
 	if (t->effect[0])
 		cJSON_AddStringToObject(o, "effect", t->effect);
-	if (t->has_toleration_seconds)
-		cJSON_AddNumberToObject(o, "tolerationSeconds", (double)t->toleration_seconds);
+	if (t->has_toleration_seconds) {
+		char seconds[24];
+
+		/* Written as an integer literal: a double would print 1e+15, which int64 decoders reject. */
+		snprintf(seconds, sizeof(seconds), "%lld", (long long)t->toleration_seconds);
+		cJSON_AddRawToObject(o, "tolerationSeconds", seconds);
+	}
 	return o;
 }
 
@@ -318,7 +331,8 @@ static cJSON *eviction_json(const struct eviction *e)
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "when", kinds[e->kind]);
-	if (e->kind == EVICTION_AT && e->at_ms != INT64_MAX)
+	/* RFC 3339 ends at year 9999; a later time is left out, as "too far to show". */
+	if (e->kind == EVICTION_AT && e->at_ms <= TIMEFMT_RFC3339_LAST_MS)
 		add_time(o, "time", e->at_ms);
 	return o;
 }

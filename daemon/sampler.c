@@ -304,7 +304,8 @@ static void sample_fs(const char *configured, enum signal_id bytes_id, enum sign
 	if (strcmp(u.measured_path, configured) == 0)
 		snprintf(detail, sizeof(detail), "%s on mount %s", configured, u.mount_point);
 	else
-		snprintf(detail, sizeof(detail), "%.60s does not exist; measured %.40s on mount %.40s", configured,
+		snprintf(detail, sizeof(detail), access(configured, F_OK) == 0 ? "%.60s (resolves to %.40s) on mount %.40s" :
+			 "%.60s does not exist; measured %.40s on mount %.40s", configured,
 			 u.measured_path, u.mount_point);
 
 	signal_sample_set(bytes, "statvfs", u.bytes_available);

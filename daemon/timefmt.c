@@ -9,8 +9,14 @@
 
 void timefmt_rfc3339(int64_t ms, char *buf, size_t len)
 {
-	time_t seconds = (time_t)(ms / 1000);
+	time_t seconds;
 	struct tm tm;
+
+	if (ms > TIMEFMT_RFC3339_LAST_MS)
+		ms = TIMEFMT_RFC3339_LAST_MS;
+	if (ms < TIMEFMT_RFC3339_FIRST_MS)
+		ms = TIMEFMT_RFC3339_FIRST_MS;
+	seconds = (time_t)(ms / 1000);
 
 	if (!gmtime_r(&seconds, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, len, "invalid");
@@ -57,7 +63,10 @@ int timefmt_parse_rfc3339(const char *text, int64_t *ret_ms)
 	seconds = timegm(&tm);
 	if (seconds == (time_t)-1)
 		return -EINVAL;
-	*ret_ms = ((int64_t)seconds - offset_s) * 1000 + ms;
+	ms += ((int64_t)seconds - offset_s) * 1000;
+	if (ms < TIMEFMT_RFC3339_FIRST_MS || ms > TIMEFMT_RFC3339_LAST_MS)
+		return -EINVAL;
+	*ret_ms = ms;
 	return 0;
 }
 

@@ -8,12 +8,19 @@
 
 #define TIMEFMT_RFC3339_MAX 32
 
-/* Formats milliseconds since the Unix epoch in UTC, to the second, as Kubernetes does. */
+/* 9999-12-31T23:59:59Z and 1970-01-01T00:00:00Z: the range these functions accept, in ms. */
+#define TIMEFMT_RFC3339_LAST_MS 253402300799000LL
+#define TIMEFMT_RFC3339_FIRST_MS 0LL
+
+/*
+ * Formats milliseconds since the Unix epoch in UTC, to the second, as
+ * Kubernetes does. Times outside 1970 to 9999 are clamped to those ends.
+ */
 void timefmt_rfc3339(int64_t ms, char *buf, size_t len);
 
 /*
  * Parses an RFC 3339 time with a "Z" or "+hh:mm" offset and optional
- * fractional seconds. Returns 0 or -EINVAL.
+ * fractional seconds, from 1970 to 9999. Returns 0 or -EINVAL.
  */
 int timefmt_parse_rfc3339(const char *text, int64_t *ret_ms);
 

@@ -134,7 +134,8 @@ static void rfc3339_round_trip(void **state)
 		{ "2026-12-04T19:21:22-01:00", 1796415682000LL },
 	};
 	static const char *const invalid[] = { "", "2026-12-04", "2026-12-04T20:21:22", "2026-12-04T20:21:22Zjunk",
-					       "2026-12-04T20:21:22.Z", "yesterday" };
+					       "2026-12-04T20:21:22.Z", "yesterday", "0000-01-01T00:00:00Z",
+					       "1969-12-31T23:59:59Z" };
 	char buf[TIMEFMT_RFC3339_MAX];
 	int64_t ms;
 
@@ -148,6 +149,9 @@ static void rfc3339_round_trip(void **state)
 
 	timefmt_rfc3339(1796415682999LL, buf, sizeof(buf));
 	assert_string_equal(buf, "2026-12-04T20:21:22Z");
+	/* Times beyond year 9999 are clamped, so the output is always valid RFC 3339. */
+	timefmt_rfc3339(INT64_MAX, buf, sizeof(buf));
+	assert_string_equal(buf, "9999-12-31T23:59:59Z");
 }
 
 static void age_formats(void **state)
