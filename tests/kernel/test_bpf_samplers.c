@@ -175,6 +175,7 @@ static void test_pid_burst_peak(struct bpf_pid *p)
 	struct bpf_pid_counts counts;
 	uint64_t tasks_before, tasks_after, peak_tasks;
 	int release_fd = -1, r;
+	int64_t slack;
 
 	bpf_pid_watch_parent(p, getpid());
 	if (read_task_count(&tasks_before) < 0 || bpf_pid_read_window(p, &before) < 0) {
@@ -202,15 +203,25 @@ static void test_pid_burst_peak(struct bpf_pid *p)
 	}
 	peak_tasks = bpf_pid_peak_tasks(&window, tasks_after);
 
+	/*
+	 * Other tasks on the machine may exit during the burst and lower the
+	 * peak by one each: every free in the window that was not one of our
+	 * children is allowed for. The variant without atomic fetch may also
+	 * lose a few concurrent updates, as its loader says.
+	 */
+	slack = window.frees > BURST_CHILDREN ? (int64_t)(window.frees - BURST_CHILDREN) : 0;
+	if (!bpf_pid_peak_is_exact(p))
+		slack += BURST_CHILDREN / 50;
+
 	if (counts.frees != BURST_CHILDREN)
 		fail(name, "children freed: expected %d, got %" PRIu64, BURST_CHILDREN,
 		     counts.frees);
-	else if (window.peak_delta < before.current_delta + BURST_CHILDREN)
-		fail(name, "peak_delta %" PRId64 " below start %" PRId64 " + %d children",
-		     window.peak_delta, before.current_delta, BURST_CHILDREN);
-	else if (peak_tasks < tasks_before + BURST_CHILDREN)
-		fail(name, "peak tasks %" PRIu64 " below %" PRIu64 " before + %d children",
-		     peak_tasks, tasks_before, BURST_CHILDREN);
+	else if (window.peak_delta + slack < before.current_delta + BURST_CHILDREN)
+		fail(name, "peak_delta %" PRId64 " below start %" PRId64 " + %d children (allowing %" PRId64
+		     " for other tasks' exits)", window.peak_delta, before.current_delta, BURST_CHILDREN, slack);
+	else if (peak_tasks + (uint64_t)slack < tasks_before + BURST_CHILDREN)
+		fail(name, "peak tasks %" PRIu64 " below %" PRIu64 " before + %d children (allowing %" PRId64 ")",
+		     peak_tasks, tasks_before, BURST_CHILDREN, slack);
 	else if (window.forks < BURST_CHILDREN)
 		fail(name, "forks in window: expected at least %d, got %" PRIu64,
 		     BURST_CHILDREN, window.forks);
