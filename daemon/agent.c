@@ -647,6 +647,22 @@ int agent_main(int argc, char **argv)
 			 creds.lease_namespace, a->cfg.node_name,
 			 a->cfg.taints_writer == TAINTS_WRITER_AGENT ? "agent" : "controller");
 
+	condition_engine_init(&a->engine, &a->cfg.engine);
+	r = recorder_new(&a->recorder);
+	if (r < 0) {
+		log_error("agent: cannot create the recorder: %s", strerror(-r));
+		goto out;
+	}
+	configure_recorder(a);
+
+	/* The socket first: a second agent on the same socket stops before loading BPF. */
+	r = server_new(&a->server, a, a->cfg.socket_path, a->cfg.socket_group, err, sizeof(err));
+	if (r < 0) {
+		log_error("socket: %s", err[0] ? err : strerror(-r));
+		goto out;
+	}
+
+	/* After the socket, so a second agent on the same socket says that first. */
 	if (a->cfg.state_file[0]) {
 		r = state_file_claim(a->cfg.state_file, err, sizeof(err));
 		if (r < 0) {
@@ -655,24 +671,9 @@ int agent_main(int argc, char **argv)
 			goto out;
 		}
 	}
-
-	condition_engine_init(&a->engine, &a->cfg.engine);
-	r = recorder_new(&a->recorder);
-	if (r < 0) {
-		log_error("agent: cannot create the recorder: %s", strerror(-r));
-		goto out;
-	}
-	configure_recorder(a);
 	/* In API mode the Node's conditions are adopted once it has been read (kube_adopt). */
 	if (!api_mode)
 		load_state(a);
-
-	/* The socket first: a second agent on the same socket stops before loading BPF. */
-	r = server_new(&a->server, a, a->cfg.socket_path, a->cfg.socket_group, err, sizeof(err));
-	if (r < 0) {
-		log_error("socket: %s", err[0] ? err : strerror(-r));
-		goto out;
-	}
 
 	if (a->cfg.metrics_address[0]) {
 		r = server_new_metrics(&a->metrics_server, a, a->cfg.metrics_address, err, sizeof(err));

@@ -566,7 +566,9 @@ int recorder_command(int argc, char **argv)
 			st.error_body[0] ? st.error_body : "(no body)\n");
 	} else if (rc == CURLE_OK || (rc == CURLE_OPERATION_TIMEDOUT && st.status == 200)) {
 		/* The duration ending is the normal end; the agent stopping ends the stream early. */
-		fprintf(stderr, "recorded %llu ticks (%llu lines) to %s%s\n", (unsigned long long)st.ticks,
+		/* With --file - the recording owns stdout, so the summary goes to stderr. */
+		fprintf(strcmp(file, "-") == 0 ? stderr : stdout, "recorded %llu ticks (%llu lines) to %s%s\n",
+			(unsigned long long)st.ticks,
 		       (unsigned long long)st.lines, file, rc == CURLE_OK ? "; the agent closed the stream" : "");
 		exit_code = 0;
 	} else {

@@ -11,7 +11,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 # A suite that fails before printing its summary (a build error, a crash)
 # still counts as one failure in the total.
-summary='^[a-z-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
+summary='^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
 run_suite() {
 	local before code
 	echo "=== $1"
@@ -37,7 +37,7 @@ run_suite "end-to-end tests" "$here/e2e/run.sh" "$build/nodecond"
 run_suite "integration tests against the test API server" "$here/integration/run.sh" "$build/nodecond"
 
 # Sum the "SUITE: N passed, N failed[, N skipped]" lines of the suites.
-read -r passed failed skipped < <(sed -n -E 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/p' "$log" |
+read -r passed failed skipped < <(sed -n -E 's/^[a-z0-9-]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/p' "$log" |
 	awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
 echo "total: $passed passed, $failed failed, $skipped skipped"
 if [ "$failed" -gt 0 ]; then
