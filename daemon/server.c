@@ -314,18 +314,19 @@ static enum MHD_Result handle_tolerations(struct server *s, struct MHD_Connectio
 
 static void watcher_set_line(struct watcher *w, cJSON *o)
 {
-	char *text = cJSON_PrintUnformatted(o);
+	char *text = cJSON_PrintUnformatted(o), *line;
 	size_t len;
 
 	cJSON_Delete(o);
 	if (!text)
 		return;
 	len = strlen(text);
-	w->pending = realloc(text, len + 2);
-	if (!w->pending) {
+	line = realloc(text, len + 2);
+	if (!line) {
 		free(text);
 		return;
 	}
+	w->pending = line;
 	w->pending[len] = '\n';
 	w->pending[len + 1] = '\0';
 	w->pending_len = len + 1;
