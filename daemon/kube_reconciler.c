@@ -346,6 +346,20 @@ static void check_conditions(struct kube_reconciler *r)
 	schedule_status(r);
 }
 
+/*
+ * Returns whether resourceVersion a is older than b. Kubernetes calls them
+ * opaque, but the API server hands out etcd revisions, which are decimal;
+ * anything else is never called older.
+ */
+static bool resource_version_older(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (!la || !lb || strspn(a, "0123456789") != la || strspn(b, "0123456789") != lb)
+		return false;
+	return la != lb ? la < lb : strcmp(a, b) < 0;
+}
+
 /* Takes a Node from a response; returns false when it is not a valid Node. */
 static bool take_node(struct kube_reconciler *r, const cJSON *object, char *err, size_t err_len)
 {
@@ -354,6 +368,15 @@ static bool take_node(struct kube_reconciler *r, const cJSON *object, char *err,
 	if (kube_node_parse(&next, object, &r->profile, err, err_len) < 0) {
 		kube_node_clear(&next);
 		return false;
+	}
+	/*
+	 * A PATCH response can arrive after watch events that are newer than
+	 * it; keeping the newer snapshot stops a removal seen on the watch
+	 * from being forgotten.
+	 */
+	if (r->node_state == NODE_FOUND && resource_version_older(next.resource_version, r->node.resource_version)) {
+		kube_node_clear(&next);
+		return true;
 	}
 	kube_node_clear(&r->node);
 	r->node = next;
@@ -643,7 +666,8 @@ static void on_status_done(const struct kube_response *resp, void *userdata)
 	if (body && take_node(r, body, err, sizeof(err)))
 		reconcile_taints(r);
 	cJSON_Delete(body);
-	schedule_status(r);
+	/* Changes the watch delivered while this write was in flight were skipped: look again. */
+	check_conditions(r);
 }
 
 static void send_status(struct kube_reconciler *r)
