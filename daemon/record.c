@@ -20,8 +20,9 @@
 
 #include "conditions/quantity.h"
 #include "daemon/agent.h"
-#include "daemon/log.h"
 #include "daemon/cli.h"
+#include "daemon/log.h"
+#include "daemon/path.h"
 #include "daemon/record.h"
 #include "daemon/render.h"
 #include "daemon/sampler.h"
@@ -92,6 +93,7 @@ static int recorder_open_file(struct recorder *r)
 	struct stat st;
 	int fd;
 
+	(void)path_mkdir_parents(r->path);
 	fd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;

@@ -21,6 +21,7 @@
 #include "daemon/agent.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
+#include "daemon/path.h"
 #include "daemon/pod_json.h"
 #include "daemon/record.h"
 #include "daemon/render.h"
@@ -75,23 +76,6 @@ struct request {
 	bool too_large;
 };
 
-static int mkdir_parents(const char *path)
-{
-	char dir[PATH_MAX];
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 /*
  * Removes a socket file left by a crashed run. A socket that accepts a
  * connection belongs to a running agent, and that is an error.
@@ -136,7 +120,7 @@ static int open_listen_socket(const char *path, const char *group, char *err, si
 	}
 	strcpy(addr.sun_path, path);
 
-	r = mkdir_parents(path);
+	r = path_mkdir_parents(path);
 	if (r < 0) {
 		snprintf(err, err_len, "cannot create the directory of %s: %s", path, strerror(-r));
 		return r;

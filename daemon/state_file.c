@@ -11,28 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/path.h"
 #include "daemon/procfs.h"
 #include "daemon/state_file.h"
 #include "daemon/timefmt.h"
 
 #define STATE_FILE_SIZE_MAX (1024 * 1024)
-
-static int mkdir_parents(const char *path)
-{
-	char dir[PATH_MAX];
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
 
 static cJSON *condition_to_json(const struct condition *c)
 {
@@ -59,7 +43,7 @@ int state_file_save(const char *path, const char *node_name, const struct condit
 	size_t len;
 	int fd, r = 0;
 
-	r = mkdir_parents(path);
+	r = path_mkdir_parents(path);
 	if (r < 0)
 		return r;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -238,7 +222,7 @@ int state_file_claim(const char *path, char *err, size_t err_len)
 		return r;
 	}
 
-	r = mkdir_parents(path);
+	r = path_mkdir_parents(path);
 	if (r < 0) {
 		snprintf(err, err_len, "cannot create the directory of stateFile %s: %s", path, strerror(-r));
 		return r;
