@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -700,6 +701,8 @@ int agent_main(int argc, char **argv)
 		log_error("agent: cannot start the samplers: %s", strerror(-r));
 		goto out;
 	}
+	/* Loading parsed the kernel's BTF several times; give the freed heap back to the system. */
+	malloc_trim(0);
 
 	r = loop_new(&a->loop);
 	if (r < 0) {
