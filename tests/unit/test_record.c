@@ -154,38 +154,41 @@ static void test_rotation_keeps_max_files(void **state)
 
 static void test_write_failure_loses_lines_and_recovers(void **state)
 {
-	char dir[] = "/tmp/nodecond-record-XXXXXX", path[128];
+	char dir[] = "/tmp/nodecond-record-XXXXXX", path[128], blocker[128];
 	struct recorder_options opts = { .max_size = 1 << 20, .max_files = 2 };
 	struct recorder_stats stats;
 	struct recorder *r;
+	FILE *f;
 	char *text;
 
+	/* A regular file where the recording's directory should be makes every open fail. */
 	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/missing/rec.ndjson", dir);
+	snprintf(blocker, sizeof(blocker), "%s/blocked", dir);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/rec.ndjson", blocker);
 	opts.path = path;
 	assert_int_equal(recorder_new(&r), 0);
-	assert_int_equal(recorder_configure(r, &opts), -ENOENT);
+	assert_int_equal(recorder_configure(r, &opts), -ENOTDIR);
 
 	assert_int_equal(recorder_append(r, "{\"a\":1}\n", 8), 0);
 	assert_int_equal(recorder_append(r, "{\"a\":2}\n", 8), 0);
-	assert_int_equal(recorder_flush(r), -ENOENT);
+	assert_int_equal(recorder_flush(r), -ENOTDIR);
 	recorder_get_stats(r, &stats);
 	assert_int_equal(stats.lines_lost, 2);
 	assert_int_equal(stats.write_errors, 1);
 
-	/* Once the directory exists, the next flush opens the file and writes only the new line. */
-	snprintf(path, sizeof(path), "%s/missing", dir);
-	assert_int_equal(mkdir(path, 0700), 0);
+	/* Once the obstacle is gone, the next flush creates the directory and writes only the new line. */
+	assert_int_equal(unlink(blocker), 0);
 	assert_int_equal(recorder_append(r, "{\"a\":3}\n", 8), 0);
 	assert_int_equal(recorder_flush(r), 0);
 	recorder_free(r);
-	snprintf(path, sizeof(path), "%s/missing/rec.ndjson", dir);
 	text = read_file(path);
 	assert_string_equal(text, "{\"a\":3}\n");
 	free(text);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/missing", dir);
-	rmdir(path);
+	rmdir(blocker);
 	rmdir(dir);
 }
 
