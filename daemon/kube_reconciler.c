@@ -150,6 +150,8 @@ struct kube_reconciler {
 	char last_error[512];
 	int64_t last_status_write_ms;
 	int64_t last_lease_renew_ms;
+	/* A watch event arrived while a status write was in flight; read the Node again after it. */
+	bool recheck_after_write;
 };
 
 static int64_t wall_ms(void)
@@ -558,6 +560,17 @@ static bool on_watch_line(const char *line, size_t len, void *userdata)
 	}
 	snprintf(r->watch_rv, sizeof(r->watch_rv), "%s", r->node.resource_version);
 	cJSON_Delete(event);
+	/* A condition in flight that the Node shows otherwise, and not as being written, was changed by someone. */
+	for (int k = 0; k < _CONDITION_KIND_MAX; k++) {
+		const struct condition *on_node;
+
+		if (!r->has_sending[k] || !r->has_written[k])
+			continue;
+		on_node = kube_node_condition(&r->node, r->sending[k].type);
+		if (!on_node || (!kube_condition_same(on_node, &r->sending[k]) &&
+				 !kube_condition_same(on_node, &r->written[k])))
+			r->recheck_after_write = true;
+	}
 	/* This runs inside libcurl's write callback, where no request may start: only arm timers. */
 	check_conditions(r);
 	if (r->opts.write_taints && !r->ch[CH_TAINTS].call && !r->ch[CH_TAINTS].retry_pending)
@@ -668,6 +681,11 @@ static void on_status_done(const struct kube_response *resp, void *userdata)
 	cJSON_Delete(body);
 	/* Changes the watch delivered while this write was in flight were skipped: look again. */
 	check_conditions(r);
+	if (r->recheck_after_write) {
+		/* The snapshot may predate what the watch showed meanwhile: one GET settles it. */
+		r->recheck_after_write = false;
+		start_sync(r);
+	}
 }
 
 static void send_status(struct kube_reconciler *r)
