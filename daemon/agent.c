@@ -663,7 +663,7 @@ int agent_main(int argc, char **argv)
 		goto out;
 	}
 
-	/* After the socket, so a second agent on the same socket says that first. */
+	/* After the socket, so a second agent on the same socket reports the socket conflict first. */
 	if (a->cfg.state_file[0]) {
 		r = state_file_claim(a->cfg.state_file, err, sizeof(err));
 		if (r < 0) {

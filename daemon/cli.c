@@ -96,7 +96,7 @@ void cli_describe_connect_failure(const char *path, CURLcode rc, const char *err
 
 /*
  * Sends a request to the agent: a GET, or a POST when body is not NULL.
- * Returns the HTTP status, or -1 after printing why no agent answered.
+ * Returns the HTTP status, or -1 after printing why no agent responded.
  */
 static long cli_request(const struct cli_options *o, const char *path, const char *body, size_t body_len,
 			struct buffer *out)
@@ -130,12 +130,12 @@ static long cli_request(const struct cli_options *o, const char *path, const cha
 
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK && o->quiet) {
-		/* The caller says that no agent answered. */
+		/* The caller reports that no agent responded. */
 	} else if (rc != CURLE_OK) {
 		char why[256];
 
 		cli_describe_connect_failure(o->socket_path, rc, errbuf, why, sizeof(why));
-		fprintf(stderr, "nodecond: no agent answered on %s: %s\n"
+		fprintf(stderr, "nodecond: no agent responded on %s: %s\n"
 			"Is `nodecond run` running? Choose another socket with --socket PATH.\n",
 			o->socket_path, why);
 		if (out->overflow)
@@ -348,7 +348,7 @@ static int show(const struct cli_options *o, enum view view)
 		return 1;
 	}
 	if (status != 200) {
-		fprintf(stderr, "nodecond: the agent answered %ld on %s: %s", status, paths[view],
+		fprintf(stderr, "nodecond: the agent responded with %ld on %s: %s", status, paths[view],
 			body.data ? body.data : "(no body)\n");
 		free(body.data);
 		return 1;
@@ -362,7 +362,7 @@ static int show(const struct cli_options *o, enum view view)
 	root = cJSON_Parse(body.data ? body.data : "");
 	free(body.data);
 	if (!root) {
-		fprintf(stderr, "nodecond: the agent's answer on %s is not valid JSON\n", paths[view]);
+		fprintf(stderr, "nodecond: the agent's response on %s is not valid JSON\n", paths[view]);
 		return 1;
 	}
 
@@ -816,9 +816,9 @@ int cli_tolerates(int argc, char **argv)
 		} else if (status == 200) {
 			verdict = cJSON_Parse(answer.data ? answer.data : "");
 			if (!verdict)
-				fprintf(stderr, "nodecond tolerates: the agent's answer is not valid JSON\n");
+				fprintf(stderr, "nodecond tolerates: the agent's response is not valid JSON\n");
 		} else if (status > 0) {
-			fprintf(stderr, "nodecond tolerates: the agent answered %ld: %s", status,
+			fprintf(stderr, "nodecond tolerates: the agent responded with %ld: %s", status,
 				answer.data ? answer.data : "(no body)\n");
 		}
 		free(answer.data);
@@ -878,7 +878,7 @@ static void print_signal_sources(int argc, char **argv)
 	root = status == 200 && body.data ? cJSON_Parse(body.data) : NULL;
 	free(body.data);
 	if (!root) {
-		printf("signal sources: no agent answered on %s; start `nodecond run` to see them\n", o.socket_path);
+		printf("signal sources: no agent responded on %s; start `nodecond run` to see them\n", o.socket_path);
 		return;
 	}
 

@@ -564,7 +564,7 @@ int recorder_command(int argc, char **argv)
 	if (st.write_error < 0) {
 		fprintf(stderr, "nodecond record: writing %s failed: %s\n", file, strerror(-st.write_error));
 	} else if (st.status != 0 && st.status != 200) {
-		fprintf(stderr, "nodecond record: the agent answered %ld on /v1/record: %s", st.status,
+		fprintf(stderr, "nodecond record: the agent responded with %ld on /v1/record: %s", st.status,
 			st.error_body[0] ? st.error_body : "(no body)\n");
 	} else if (rc == CURLE_OK || (rc == CURLE_OPERATION_TIMEDOUT && st.status == 200)) {
 		/* The duration ending is the normal end; the agent stopping ends the stream early. */
@@ -577,7 +577,7 @@ int recorder_command(int argc, char **argv)
 		char why[256];
 
 		cli_describe_connect_failure(socket_path, rc, errbuf, why, sizeof(why));
-		fprintf(stderr, "nodecond record: no agent answered on %s: %s\n"
+		fprintf(stderr, "nodecond record: no agent responded on %s: %s\n"
 			"Is `nodecond run` running? Choose another socket with --socket PATH.\n",
 			socket_path, why);
 	}

@@ -20,8 +20,8 @@ import time
 import traceback
 
 NODECOND = None
-# The issue's bound: a transition is visible on the socket within this many
-# seconds of the load crossing its threshold.
+# A transition must be visible on the socket within this many seconds of the
+# load crossing its threshold.
 VISIBLE_WITHIN_S = 3.0
 # Transition period the tests configure, so a kind returns to False quickly.
 TRANSITION_PERIOD_S = 2
@@ -250,7 +250,7 @@ def test_without_bpf_permission(workdir):
 
 
 def raw_request(sock_path, data, read=True):
-    """Sends raw bytes on the socket and returns what the agent answered."""
+    """Sends raw bytes on the socket and returns the agent's response."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(5)
         sock.connect(sock_path)
@@ -388,7 +388,7 @@ def test_invalid_config_exit_code(workdir):
     result = subprocess.run([NODECOND, "status", "--socket", os.path.join(workdir, "none.sock")],
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 1, result
-    assert "no agent answered" in result.stderr, result.stderr
+    assert "no agent responded" in result.stderr, result.stderr
 
 
 def test_reload_keeps_old_config_when_invalid(workdir):
