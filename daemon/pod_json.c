@@ -8,7 +8,7 @@
 #include "daemon/pod_json.h"
 #include "daemon/timefmt.h"
 
-/* Largest integer a JSON number (an IEEE double) holds exactly. */
+/* Largest integer that a JSON number (an IEEE double) represents exactly. */
 #define JSON_INTEGER_MAX 9007199254740991.0
 
 static int field_error(char *err, size_t err_len, const char *prefix, const char *field, const char *what)
@@ -53,13 +53,13 @@ static int check_known_fields(const cJSON *o, const char *const *known, const ch
 	return 0;
 }
 
-static int parse_toleration(const cJSON *o, struct toleration *t, const char *prefix, char *err, size_t err_len)
+/*
+ * Checks that o is an object with only the known fields, and reads the
+ * optional string fields named in names into values (NULL when absent).
+ */
+static int read_object(const cJSON *o, const char *const *known, const char *const *names, const char **values,
+		       const char *prefix, char *err, size_t err_len)
 {
-	static const char *const known[] = { "key", "operator", "value", "effect", "tolerationSeconds", NULL };
-	const char *key, *op, *value, *effect;
-	const cJSON *seconds;
-	int64_t seconds_value;
-	char detail[POD_JSON_ERROR_MAX];
 	int r;
 
 	if (!cJSON_IsObject(o)) {
@@ -67,16 +67,29 @@ static int parse_toleration(const cJSON *o, struct toleration *t, const char *pr
 		return -EINVAL;
 	}
 	r = check_known_fields(o, known, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "key", &key, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "operator", &op, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "value", &value, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "effect", &effect, prefix, err, err_len);
+	for (size_t i = 0; r == 0 && names[i]; i++)
+		r = optional_string(o, names[i], &values[i], prefix, err, err_len);
+	return r;
+}
+
+static int parse_toleration(const cJSON *o, struct toleration *t, const char *prefix, char *err, size_t err_len)
+{
+	static const char *const known[] = { "key", "operator", "value", "effect", "tolerationSeconds", NULL };
+	static const char *const strings[] = { "key", "operator", "value", "effect", NULL };
+	const char *fields[4];
+	const char *key, *op, *value, *effect;
+	const cJSON *seconds;
+	int64_t seconds_value;
+	char detail[POD_JSON_ERROR_MAX];
+	int r;
+
+	r = read_object(o, known, strings, fields, prefix, err, err_len);
 	if (r < 0)
 		return r;
+	key = fields[0];
+	op = fields[1];
+	value = fields[2];
+	effect = fields[3];
 
 	seconds = cJSON_GetObjectItemCaseSensitive(o, "tolerationSeconds");
 	if (seconds && !cJSON_IsNull(seconds)) {
@@ -146,26 +159,20 @@ static int parse_tolerations(const cJSON *list, struct toleration_request *req, 
 static int parse_taint(const cJSON *o, struct taint *t, const char *prefix, char *err, size_t err_len)
 {
 	static const char *const known[] = { "key", "value", "effect", "timeAdded", NULL };
+	const char *fields[4];
 	const char *key, *value, *effect, *time_added;
 	char detail[POD_JSON_ERROR_MAX];
 	int64_t added_ms = 0;
 	int r;
 
-	if (!cJSON_IsObject(o)) {
-		snprintf(err, err_len, "%s: expected an object", prefix);
-		return -EINVAL;
-	}
-	r = check_known_fields(o, known, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "key", &key, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "value", &value, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "effect", &effect, prefix, err, err_len);
-	if (r == 0)
-		r = optional_string(o, "timeAdded", &time_added, prefix, err, err_len);
+	/* Every known field of a taint is a string. */
+	r = read_object(o, known, known, fields, prefix, err, err_len);
 	if (r < 0)
 		return r;
+	key = fields[0];
+	value = fields[1];
+	effect = fields[2];
+	time_added = fields[3];
 	if (!key || !key[0])
 		return field_error(err, err_len, prefix, "key", "missing: a taint needs a key");
 	if (!effect || !effect[0])
