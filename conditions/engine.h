@@ -18,7 +18,7 @@
 
 #define CONDITION_THRESHOLDS_MAX 8
 
-/* How one kind is evaluated. */
+/* The evaluation rule of one kind: its condition type, thresholds and transition period. */
 struct condition_rule {
 	bool enabled;                 /* false: never evaluated nor published */
 	char type[CONDITION_TYPE_MAX];
@@ -105,9 +105,9 @@ struct readiness_context {
 /*
  * Evaluates one tick. samples is indexed by enum signal_id and has
  * _SIGNAL_MAX entries. Writes up to max transitions to out and returns how
- * many happened (a first evaluation that differs from an adopted status is
- * a transition; a first evaluation without adoption is one too, from
- * Unknown).
+ * many happened. A first evaluation that differs from an adopted status is
+ * a transition. A first evaluation without adoption is one too, from
+ * Unknown, even when its status is Unknown.
  *
  * Statuses are the published ones: for CONDITION_NOT_READY a met threshold
  * makes the Ready-kind type (KernelReady) False and none met makes it True.

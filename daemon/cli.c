@@ -29,7 +29,7 @@
 struct cli_options {
 	const char *socket_path;
 	bool json;
-	bool quiet;                   /* print nothing when no agent answers */
+	bool quiet;                   /* print nothing when no agent responds */
 };
 
 struct buffer {
@@ -499,7 +499,7 @@ int cli_events(int argc, char **argv)
 			VIEW_EVENTS);
 }
 
-/* State of a streamed /v1/watch answer: bytes of an incomplete line. */
+/* State of a streamed /v1/watch response: the bytes of an incomplete line. */
 struct watch_stream {
 	bool json;
 	char line[16384];

@@ -331,7 +331,7 @@ int kube_client_new(struct kube_client **ret, struct loop *l, const struct kube_
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	/* The watch holds one connection and requests share another; 4 leaves room for a slow request. */
+	/* The watch uses one connection and requests share another, so 4 leaves room for a slow request. */
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
 	refresh_token(c);
 	*ret = c;

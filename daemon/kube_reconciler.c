@@ -373,8 +373,8 @@ static bool take_node(struct kube_reconciler *r, const cJSON *object, char *err,
 	}
 	/*
 	 * A PATCH response can arrive after watch events that are newer than
-	 * it; keeping the newer snapshot stops a removal seen on the watch
-	 * from being forgotten.
+	 * it. Keeping the newer snapshot means a removal seen on the watch is
+	 * not forgotten.
 	 */
 	if (r->node_state == NODE_FOUND && resource_version_older(next.resource_version, r->node.resource_version)) {
 		kube_node_clear(&next);

@@ -20,7 +20,7 @@
 #define POD_JSON_TAINTS_MAX 128
 #define POD_JSON_ERROR_MAX 512
 
-/* What a toleration check is asked about. */
+/* The input of a toleration check: tolerations and, optionally, taints. */
 struct toleration_request {
 	struct toleration tolerations[POD_JSON_TOLERATIONS_MAX];
 	size_t n_tolerations;
@@ -60,7 +60,7 @@ cJSON *pod_json_toleration(const struct toleration *t);
 cJSON *pod_json_verdict(const struct toleration_request *req, const struct taint *taints, size_t n_taints,
 			int64_t now_ms);
 
-/* Which defaults Kubernetes would add to the pod before it runs. */
+/* Options for the defaults Kubernetes would add to the pod before it runs. */
 struct toleration_check_options {
 	bool daemonset;              /* the DaemonSet controller's tolerations */
 	bool admission_defaults;     /* DefaultTolerationSeconds: 300 s for not-ready and unreachable */

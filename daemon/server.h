@@ -16,7 +16,7 @@ struct server;
 
 /*
  * Creates the socket (mode 0660, optional group), replacing a stale socket
- * file and refusing one that a running agent still answers on. Returns 0
+ * file and rejecting one on which a running agent still accepts connections. Returns 0
  * or -errno with err describing the problem and its fix.
  */
 int server_new(struct server **ret, struct agent *agent, const char *path, const char *group, char *err,
@@ -34,7 +34,7 @@ int server_fd(const struct server *s);
 /* Milliseconds until the server needs server_process() anyway, or -1. */
 int server_timeout_ms(const struct server *s);
 
-/* Accepts connections and answers requests that are ready; never blocks. */
+/* Accepts connections and responds to requests that are ready. Never blocks. */
 void server_process(struct server *s);
 
 /* Wakes every /v1/watch stream so it sends what was recorded since. */

@@ -20,8 +20,8 @@ int state_file_save(const char *path, const char *node_name, const struct condit
 
 /*
  * Reads conditions from the file into out (at most max). Returns how many,
- * 0 when the file does not exist or belongs to another node (err then says
- * so), or -EINVAL with err explaining what is wrong in it.
+ * 0 when the file does not exist or belongs to another node (err then gives
+ * the reason), or -EINVAL with err explaining what is wrong in it.
  */
 int state_file_load(const char *path, const char *node_name, struct condition *out, size_t max, char *err,
 		    size_t err_len);
@@ -32,7 +32,7 @@ int state_file_load(const char *path, const char *node_name, struct condition *o
  * be a nodecond state file, and no other agent may hold it. The claim is a
  * lock on PATH.lock, held until the process exits. Returns 0; -EINVAL when
  * the path is not a regular file or not a state file (a configuration
- * problem: never overwrite it); -EBUSY when another agent holds it; or
+ * problem: never overwrite it); -EBUSY when another agent has claimed it; or
  * another -errno. err says which and what to do.
  */
 int state_file_claim(const char *path, char *err, size_t err_len);

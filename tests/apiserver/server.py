@@ -269,7 +269,7 @@ class ApiServer:
         self.nodes = {}
         self.leases = {}
         self.events = {}
-        # Node watch history: (resourceVersion, type, object). Older versions answer 410.
+        # Node watch history: (resourceVersion, type, object). Older versions get 410.
         self.history = []
         self.compacted_rv = 0
         self.log = []
@@ -426,7 +426,7 @@ class ApiServer:
             return copy.deepcopy(self.nodes.get(name))
 
     def expire_watches(self):
-        """Compact history: open watches get an in-stream 410, old resourceVersions answer 410."""
+        """Compact history: open watches get an in-stream 410, old resourceVersions get 410."""
         with self.lock:
             self.compacted_rv = self.rv + 1
             self.history = []
@@ -579,7 +579,7 @@ class Handler(BaseHTTPRequestHandler):
             self._fail(422, "Invalid", str(e))
 
     def _apply_fault(self, fault):
-        """Apply a fault; returns True when the request is answered (or dropped) by it."""
+        """Apply a fault; returns True when the fault responded to the request (or dropped it)."""
         kind = fault["kind"]
         if kind == "status":
             headers = [("Retry-After", str(fault["retry_after"]))] if fault["retry_after"] is not None else []

@@ -179,7 +179,8 @@ def test_pid_pressure(workdir):
         events = get_json(agent.socket, "/v1/events")["events"]
         pid_events = [(e["from"], e["to"]) for e in events
                       if e["type"] == "transition" and e["kind"] == "PIDPressure"]
-        assert ("False", "True") in pid_events and ("True", "False") in pid_events, pid_events
+        assert ("False", "True") in pid_events, pid_events
+        assert ("True", "False") in pid_events, pid_events
     finally:
         for child in children:
             child.kill()
@@ -270,7 +271,7 @@ def raw_request(sock_path, data, read=True):
 
 
 def test_socket_requests(workdir):
-    """Every read endpoint answers; bad requests get a 4xx and leave the agent serving."""
+    """Every read endpoint responds; bad requests get a 4xx and leave the agent serving."""
     agent = Agent(workdir, base_config(workdir, workdir, ""))
     try:
         agent.wait_ready()
@@ -294,7 +295,8 @@ def test_socket_requests(workdir):
         assert get(agent.socket, "/healthz") == (200, "ok\n")
 
         status_code, body = get(agent.socket, "/v1/nothing")
-        assert status_code == 404 and json.loads(body)["reason"] == "NotFound", (status_code, body)
+        assert status_code == 404, (status_code, body)
+        assert json.loads(body)["reason"] == "NotFound", (status_code, body)
 
         conn = UnixHTTPConnection(agent.socket)
         conn.request("DELETE", "/v1/status")
@@ -355,7 +357,8 @@ def test_state_file_protected(workdir):
                                  "--socket", os.path.join(workdir, "s.sock")],
                                 capture_output=True, text=True, timeout=10)
         assert result.returncode == code, (target, result)
-        assert target in result.stderr and "stateFile" in result.stderr, result.stderr
+        assert target in result.stderr, result.stderr
+        assert "stateFile" in result.stderr, result.stderr
     with open(precious) as f:
         assert f.read() == "precious: data\n"
     assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
@@ -471,7 +474,8 @@ def test_taints_and_tolerations(workdir):
 
         tolerant = [{"key": "nodecond.io/pid-pressure", "operator": "Exists"}]
         status, body = post(agent.socket, "/v1/tolerations", json.dumps(tolerant))
-        assert status == 200 and json.loads(body)["schedulable"] is True, body
+        assert status == 200, body
+        assert json.loads(body)["schedulable"] is True, body
 
         status, body = post(agent.socket, "/v1/tolerations", '[{"operator": "Equal"}]')
         assert status == 400, (status, body)
@@ -485,7 +489,8 @@ def test_taints_and_tolerations(workdir):
         result = subprocess.run([NODECOND, "tolerates", "-f", pod_file, "--socket", agent.socket],
                                 capture_output=True, text=True, timeout=10)
         assert result.returncode == 0, result
-        assert "nodecond.io/pid-pressure" in result.stdout and "blocked" in result.stdout, result.stdout
+        assert "nodecond.io/pid-pressure" in result.stdout, result.stdout
+        assert "blocked" in result.stdout, result.stdout
 
         result = subprocess.run([NODECOND, "tolerates", "-f", "-", "--socket", agent.socket],
                                 input='[{"operator": "Equal"}]', capture_output=True, text=True, timeout=10)
@@ -610,7 +615,8 @@ def test_record_then_replay(workdir):
         # /v1/events has whole seconds; the recording has milliseconds.
         assert replay_event["time"][:19] == agent_event["time"][:19], (agent_event, replay_event)
     kinds = [(e["kind"], e["from"], e["to"]) for e in replayed]
-    assert ("DiskPressure", "False", "True") in kinds and ("DiskPressure", "True", "False") in kinds, kinds
+    assert ("DiskPressure", "False", "True") in kinds, kinds
+    assert ("DiskPressure", "True", "False") in kinds, kinds
     print(f"  replay reproduced the agent's {len(published)} transitions")
 
     # The stream carries the same tick lines as the file, byte for byte.
@@ -656,7 +662,8 @@ def test_record_rotation_and_bad_lines(workdir):
         f.write("record:\n  maxFiles: 1\n")
     result = subprocess.run([NODECOND, "run", "--config", bad_config, "--socket", os.path.join(workdir, "x.sock")],
                             capture_output=True, text=True, timeout=10)
-    assert result.returncode == 2 and "record.maxFiles" in result.stderr, result
+    assert result.returncode == 2, result
+    assert "record.maxFiles" in result.stderr, result
 
 
 def test_tolerates_given_taints(workdir):
@@ -741,15 +748,19 @@ def test_cli_commands(workdir):
             assert result.returncode == 0, (command, result)
             json.loads(result.stdout)
             result = subprocess.run([NODECOND, command, "--help"], capture_output=True, text=True, timeout=10)
-            assert result.returncode == 0 and "Usage:" in result.stdout, (command, result)
+            assert result.returncode == 0, (command, result)
+            assert "Usage:" in result.stdout, (command, result)
         for command in ("run", "watch", "tolerates", "version", "record", "replay"):
             result = subprocess.run([NODECOND, command, "--help"], capture_output=True, text=True, timeout=10)
-            assert result.returncode == 0 and "Usage:" in result.stdout, (command, result)
+            assert result.returncode == 0, (command, result)
+            assert "Usage:" in result.stdout, (command, result)
         result = subprocess.run([NODECOND, "version"], capture_output=True, text=True, timeout=10)
-        assert result.returncode == 0 and "libbpf" in result.stdout, result
+        assert result.returncode == 0, result
+        assert "libbpf" in result.stdout, result
         result = subprocess.run([NODECOND, "status", "-o", "yaml", "--socket", agent.socket],
                                 capture_output=True, text=True, timeout=10)
-        assert result.returncode == 2 and "yaml" in result.stderr, result
+        assert result.returncode == 2, result
+        assert "yaml" in result.stderr, result
         result = subprocess.run([NODECOND, "frobnicate"], capture_output=True, text=True, timeout=10)
         assert result.returncode == 2, result
     finally:
@@ -789,7 +800,8 @@ def test_metrics(workdir):
         conn.request("GET", "/metrics")
         resp = conn.getresponse()
         tcp_body = resp.read().decode()
-        assert resp.status == 200 and "nodecond_ticks_total" in tcp_body, resp.status
+        assert resp.status == 200, resp.status
+        assert "nodecond_ticks_total" in tcp_body, resp.status
         conn.request("GET", "/v1/status")
         resp = conn.getresponse()
         resp.read()

@@ -258,7 +258,8 @@ def test_status_wire_format(workdir):
         assert watches, "no watch of the Node"
         q = watches[0]["query"]
         assert q["fieldSelector"] == f"metadata.name={NODE}", q
-        assert q["allowWatchBookmarks"] == "true" and q["resourceVersion"], q
+        assert q["allowWatchBookmarks"] == "true", q
+        assert q["resourceVersion"], q
         events = api.requests("POST", r"^/api/v1/namespaces/default/events$")
         assert any(e["body"]["reason"] == "KernelReadyFalse" for e in events), "no Event for the transition"
         e = next(e for e in events if e["body"]["reason"] == "KernelReadyFalse")
@@ -267,12 +268,15 @@ def test_status_wire_format(workdir):
         assert e["body"]["type"] == "Warning"
         # Unknown -> True at start and False -> True later share a reason: the repeat patches the count.
         repeats = api.requests("PATCH", r"^/api/v1/namespaces/default/events/")
-        assert repeats and repeats[0]["body"]["count"] == 2, repeats
+        assert repeats, repeats
+        assert repeats[0]["body"]["count"] == 2, repeats
         assert api.events[("default", repeats[0]["path"].rsplit("/", 1)[1])]["count"] == 2
         leases = api.requests(path=r"/leases")
-        assert leases and leases[0]["path"].startswith("/apis/coordination.k8s.io/v1/namespaces/nodecond/"), leases
+        assert leases, leases
+        assert leases[0]["path"].startswith("/apis/coordination.k8s.io/v1/namespaces/nodecond/"), leases
         lease = api.leases[("nodecond", NODE)]
-        assert lease["spec"]["leaseDurationSeconds"] == 40 and lease["spec"]["holderIdentity"] == NODE, lease
+        assert lease["spec"]["leaseDurationSeconds"] == 40, lease
+        assert lease["spec"]["holderIdentity"] == NODE, lease
         st = agent.status()["apiServer"]
         assert st["reachable"] and st["nodeFound"] and st["lastSuccessTime"], st
         assert st["taintsWriter"] == "controller", st
@@ -352,8 +356,10 @@ def test_taints_by_agent(workdir):
         assert taints[3] == {"key": "nodecond.io/not-ready", "effect": "NoSchedule"}, taints
         p = taint_patches(api, 200)[-1]
         assert p["content_type"] == "application/json-patch+json"
-        assert p["body"][0]["op"] == "test" and p["body"][0]["path"] == "/metadata/resourceVersion", p["body"]
-        assert p["body"][1]["op"] == "add" and p["body"][1]["path"] == "/spec/taints", p["body"]
+        assert p["body"][0]["op"] == "test", p["body"]
+        assert p["body"][0]["path"] == "/metadata/resourceVersion", p["body"]
+        assert p["body"][1]["op"] == "add", p["body"]
+        assert p["body"][1]["path"] == "/spec/taints", p["body"]
 
         # 409 and 422: both re-read the Node and retry.
         for code in (409, 422):
@@ -484,7 +490,8 @@ def test_in_cluster_token_rotation(workdir):
         mark = len(api.log)
         wait_for("a request with the new token", lambda: any(
             r["user"] == "admin" and r["status"] == 200 for r in api.log[mark:]), 10)
-        assert "token-two" not in agent.read_log() and "token-one" not in agent.read_log(), "a token was logged"
+        assert "token-two" not in agent.read_log(), "a token was logged"
+        assert "token-one" not in agent.read_log(), "a token was logged"
     finally:
         agent.stop()
         api.stop()
