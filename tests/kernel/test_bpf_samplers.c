@@ -31,6 +31,7 @@
 #define MEMCG_LIMIT_BYTES (32u << 20)
 #define MEMCG_WRITERS 4
 #define MEMCG_WRITE_BYTES (64u << 20)
+#define MEMCG_INFLIGHT_BLOCKS 2
 #define FORK_CHILDREN 50
 #define BURST_CHILDREN 200
 
@@ -264,11 +265,16 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-/* Joins the memory cgroup, then writes MEMCG_WRITE_BYTES of page cache. */
+/*
+ * Joins the memory cgroup, then writes MEMCG_WRITE_BYTES of page cache.
+ * Each block is flushed early because v1 memcg reclaim cannot free pages under
+ * writeback, and a cgroup full of them is OOM-killed instead of reclaimed.
+ */
 static void memcg_writer(const char *cgroup_dir, const char *file)
 {
 	static char block[1 << 20];
 	char path[512], pid_text[32];
+	unsigned block_index = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup_dir);
@@ -280,11 +286,31 @@ static void memcg_writer(const char *cgroup_dir, const char *file)
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		_exit(3);
-	for (unsigned done = 0; done < MEMCG_WRITE_BYTES; done += sizeof(block))
+	for (unsigned done = 0; done < MEMCG_WRITE_BYTES; done += sizeof(block), block_index++) {
 		if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block))
 			_exit(4);
+		if (sync_file_range(fd, done, sizeof(block), SYNC_FILE_RANGE_WRITE) < 0)
+			_exit(5);
+		if (block_index >= MEMCG_INFLIGHT_BLOCKS &&
+		    sync_file_range(fd, (off_t)(block_index - MEMCG_INFLIGHT_BLOCKS) * sizeof(block),
+				    sizeof(block),
+				    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					    SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+			_exit(5);
+	}
 	close(fd);
 	_exit(0);
+}
+
+static void describe_exit(int status, char *out, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(out, size, "with exit code %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, size, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(out, size, "with wait status 0x%x", (unsigned)status);
 }
 
 struct cgroup_scan {
@@ -311,6 +337,7 @@ static void run_memcg_writers(struct bpf_memstall *m, const char *name, const ch
 	char file[512];
 	struct stat st;
 	int status, bad_exits = 0;
+	char first_bad[96] = "";
 
 	if (stat(cgroup_dir, &st) < 0) {
 		fail(name, "stat %s: %s", cgroup_dir, strerror(errno));
@@ -335,9 +362,12 @@ static void run_memcg_writers(struct bpf_memstall *m, const char *name, const ch
 			memcg_writer(cgroup_dir, file);
 		}
 	}
-	while (wait(&status) > 0)
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			bad_exits++;
+	while (wait(&status) > 0) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			continue;
+		if (bad_exits++ == 0)
+			describe_exit(status, first_bad, sizeof(first_bad));
+	}
 	wall_ns = monotonic_ns() - start_ns;
 
 	if (bpf_memstall_read(m, &node_after) < 0) {
@@ -350,8 +380,9 @@ static void run_memcg_writers(struct bpf_memstall *m, const char *name, const ch
 	}
 
 	if (bad_exits)
-		fail(name, "%d writers failed (killed, or could not join %s or write %s)",
-		     bad_exits, cgroup_dir, data_dir);
+		fail(name, "%d of %d writers failed, the first %s (exit 2: joining %s, "
+		     "3-5: writing in %s; SIGKILL: the memcg OOM killer, see dmesg)",
+		     bad_exits, MEMCG_WRITERS, first_bad, cgroup_dir, data_dir);
 	else if (!scan.found || scan.stalled_ns == 0)
 		fail(name, "no stall recorded for cgroup id %" PRIu64 " (%s)", scan.id, cgroup_dir);
 	else if (bpf_memstall_is_union(m) && scan.stalled_ns > wall_ns)
