@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,10 +53,13 @@
 #define PIDS_V1_ROOT "/sys/fs/cgroup/pids"
 #define OOM_LIMIT_BYTES (16u << 20)
 #define OOM_COMMAND "nc-oom-victim"
+#define GLOBAL_OOM_COMMAND "nc-global-oom"
 #define PIDS_MAX 4
 #define PIDS_FORKS 12
 #define LOOP_IMAGE_BYTES (64u << 20)
 #define DIRECT_IOS 256
+#define DISK_ERROR_TMPFS_BYTES (1ul << 20)
+#define DISK_ERROR_WRITES 1024
 #define UDP_DATAGRAMS 100
 #define TCP_PORT 47123
 
@@ -317,6 +321,115 @@ static void test_oom_sampler(bool disable_bpf)
 	sampler_free(s);
 }
 
+/*
+ * Starts a child, outside any limited memory cgroup, that allocates until the
+ * kernel's system-wide OOM killer takes it. oom_score_adj 1000 makes it the
+ * first choice. It gives up after twice the machine's memory.
+ */
+static pid_t start_global_oom_victim(uint64_t mem_total)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_NAME, GLOBAL_OOM_COMMAND);
+	if (write_file("/proc/self/oom_score_adj", "1000") < 0)
+		_exit(2);
+	for (uint64_t done = 0; done < 2 * mem_total; done += 16u << 20) {
+		char *p = mmap(NULL, 16u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			_exit(3);
+		memset(p, 0x5a, 16u << 20);
+	}
+	_exit(4);
+}
+
+/* The sampler, BPF or not: a system-wide kill is an event and counts in memory.oomKills. */
+static void test_oom_system_wide(bool disable_bpf)
+{
+	const char *name = disable_bpf ? "system-wide oom kill counted as node pressure (kmsg fallback)" :
+					 "system-wide oom kill counted as node pressure (bpf)";
+	struct sampler_options opts = { .disable_bpf = disable_bpf };
+	struct signal_sample samples[_SIGNAL_MAX];
+	struct sampler_event events[SAMPLER_EVENTS_MAX];
+	const struct sampler_event *e = NULL;
+	struct oom_capture capture = { 0 };
+	struct bpf_oomkill *o = NULL;
+	struct nodecond_config cfg;
+	struct meminfo mem;
+	char reason[512];
+	static char text[16 * 1024];
+	struct sampler *s;
+	uint64_t dropped;
+	int status, n;
+	pid_t pid;
+
+	/* NOTE: this runs only in the kernel matrix's guests: on a shared
+	 * host it would push every other process into reclaim. */
+	if (!getenv("NODECOND_KERNEL_GUEST")) {
+		printf("skip - %s: fills the machine's memory, so it runs only in the kernel matrix's "
+		       "guests (make test-kernels)\n", name);
+		return;
+	}
+	if (procfs_read_file("/proc/meminfo", text, sizeof(text)) < 0 ||
+	    procfs_parse_meminfo(text, &mem) < 0 || !mem.has_mem_total) {
+		fail(name, "reading /proc/meminfo failed");
+		return;
+	}
+	init_config(&cfg);
+	if (sampler_new(&s, &cfg, &opts) < 0) {
+		fail(name, "sampler_new failed");
+		return;
+	}
+	/* The BPF event's own classification, which the sampler uses only
+	 * when the kernel log has no report of the kill. */
+	if (!disable_bpf && bpf_oomkill_open(&o, on_oom_event, &capture, reason, sizeof(reason)) < 0) {
+		fail(name, "%s", reason);
+		sampler_free(s);
+		return;
+	}
+	sampler_collect(s, monotonic_ns(), samples);
+	pid = start_global_oom_victim((uint64_t)mem.mem_total);
+	waitpid(pid, &status, 0);
+	sleep_ms(100);
+	sampler_collect(s, monotonic_ns(), samples);
+	if (o)
+		bpf_oomkill_consume(o);
+	n = sampler_events(s, events, SAMPLER_EVENTS_MAX, &dropped);
+	for (int i = 0; i < n; i++)
+		if (events[i].type == SAMPLER_EVENT_OOM_KILL && events[i].pid == pid)
+			e = &events[i];
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail(name, "the child was not killed by SIGKILL (status 0x%x)", (unsigned)status);
+	else if (!samples[SIGNAL_MEMORY_OOM_KILLS].observed)
+		fail(name, "memory.oomKills has no observation: %s", samples[SIGNAL_MEMORY_OOM_KILLS].reason);
+	else if (strcmp(samples[SIGNAL_MEMORY_OOM_KILLS].source, disable_bpf ? "kmsg" : "bpf") != 0)
+		fail(name, "source %s", samples[SIGNAL_MEMORY_OOM_KILLS].source);
+	else if (!e)
+		fail(name, "no oomKill event for pid %d", pid);
+	else if (e->cgroup_limit)
+		fail(name, "the event says at a cgroup limit (classified by %s, cgroup \"%s\")",
+		     e->classified_by, e->cgroup);
+	else if (strcmp(e->command, GLOBAL_OOM_COMMAND) != 0)
+		fail(name, "command \"%s\", expected \"%s\"", e->command, GLOBAL_OOM_COMMAND);
+	else if (samples[SIGNAL_MEMORY_OOM_KILLS].value != 1)
+		fail(name, "memory.oomKills is %lld, expected 1", (long long)samples[SIGNAL_MEMORY_OOM_KILLS].value);
+	else if (o && capture.n != 1)
+		fail(name, "expected 1 mark_victim event, got %d", capture.n);
+	else if (o && (pid_t)capture.events[0].victim_pid != pid)
+		fail(name, "BPF victim pid %u, expected %d", capture.events[0].victim_pid, pid);
+	else if (o && capture.events[0].scope != OOMKILL_SCOPE_SYSTEM)
+		fail(name, "BPF classified the kill at a cgroup limit (limit cgroup id %llu)",
+		     (unsigned long long)capture.events[0].limit_cgroup_id);
+	else
+		printf("ok - %s (pid %d, classified by %s%s)\n", name, pid, e->classified_by,
+		       o ? ", and by bpf alone as system-wide" : "");
+	bpf_oomkill_free(o);
+	sampler_free(s);
+}
+
 /* ---- forks refused by pids.max ---- */
 
 static int count_failed_forks(const char *dir)
@@ -437,6 +550,7 @@ struct loop_dev {
 	char image[128];
 	char dir[64];
 	char dev[64];
+	bool tmpfs;	/* dir is a tmpfs mount of its own */
 };
 
 static int run_command(const char *cmd, char *out, size_t len)
@@ -455,27 +569,52 @@ static int run_command(const char *cmd, char *out, size_t len)
 	return pclose(p) == 0 ? 0 : -EIO;
 }
 
-static int loop_create(struct loop_dev *l)
+static void loop_remove_files(struct loop_dev *l)
 {
-	char cmd[256];
+	unlink(l->image);
+	if (l->tmpfs)
+		umount(l->dir);
+	rmdir(l->dir);
+}
+
+/*
+ * Creates a loop device on a sparse LOOP_IMAGE_BYTES file. With tmpfs_bytes
+ * above 0 the file sits on a tmpfs of that size, so writes beyond it fail
+ * inside the loop driver as real failed requests. Returns 0 or -errno.
+ */
+static int loop_create(struct loop_dev *l, unsigned long tmpfs_bytes)
+{
+	char cmd[256], options[64];
 	int fd;
 
+	memset(l, 0, sizeof(*l));
 	snprintf(l->dir, sizeof(l->dir), "/var/tmp/nodecond-disk-XXXXXX");
 	if (!mkdtemp(l->dir))
 		return -errno;
+	if (tmpfs_bytes) {
+		snprintf(options, sizeof(options), "size=%lu,mode=0700", tmpfs_bytes);
+		if (mount("nodecond-test", l->dir, "tmpfs", 0, options) < 0) {
+			int r = -errno;
+
+			rmdir(l->dir);
+			return r;
+		}
+		l->tmpfs = true;
+	}
 	snprintf(l->image, sizeof(l->image), "%s/image", l->dir);
 	fd = open(l->image, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, LOOP_IMAGE_BYTES) < 0) {
+		int r = -errno;
+
 		if (fd >= 0)
 			close(fd);
-		rmdir(l->dir);
-		return -errno;
+		loop_remove_files(l);
+		return r;
 	}
 	close(fd);
 	snprintf(cmd, sizeof(cmd), "losetup --find --show %s 2>/dev/null", l->image);
 	if (run_command(cmd, l->dev, sizeof(l->dev)) < 0 || strncmp(l->dev, "/dev/loop", 9) != 0) {
-		unlink(l->image);
-		rmdir(l->dir);
+		loop_remove_files(l);
 		return -ENODEV;
 	}
 	return 0;
@@ -487,11 +626,15 @@ static void loop_destroy(struct loop_dev *l)
 
 	snprintf(cmd, sizeof(cmd), "losetup --detach %s", l->dev);
 	run_command(cmd, NULL, 0);
-	unlink(l->image);
-	rmdir(l->dir);
+	loop_remove_files(l);
 }
 
-static int direct_io(const char *dev, int count)
+/*
+ * Runs count direct 4 KiB I/Os on dev, from offset 0 and wrapping at 4 MiB:
+ * writes and reads in turn, or writes only. Returns how many succeeded, or
+ * -errno when dev cannot be opened.
+ */
+static int direct_io(const char *dev, int count, bool writes_only)
 {
 	void *buf;
 	int fd, done = 0;
@@ -506,8 +649,9 @@ static int direct_io(const char *dev, int count)
 	}
 	for (int i = 0; i < count; i++) {
 		off_t off = (off_t)(i % 1024) * 4096;
+		bool read = !writes_only && i % 2;
 
-		if ((i % 2 ? pread(fd, buf, 4096, off) : pwrite(fd, buf, 4096, off)) == 4096)
+		if ((read ? pread(fd, buf, 4096, off) : pwrite(fd, buf, 4096, off)) == 4096)
 			done++;
 	}
 	close(fd);
@@ -530,7 +674,7 @@ static void test_disk_loop(void)
 	int done, n;
 	uint64_t p50, p99;
 
-	if (loop_create(&l) < 0) {
+	if (loop_create(&l, 0) < 0) {
 		printf("skip - %s: cannot create a loop device (losetup)\n", name);
 		return;
 	}
@@ -548,7 +692,7 @@ static void test_disk_loop(void)
 	procfs_read_file("/proc/diskstats", text, sizeof(text));
 	diskstats_parse(text, major(st.st_rdev), minor(st.st_rdev), &before);
 
-	done = direct_io(l.dev, DIRECT_IOS);
+	done = direct_io(l.dev, DIRECT_IOS, false);
 	bpf_disk_read_window(d, 0, &w);
 	procfs_read_file("/proc/diskstats", text, sizeof(text));
 	diskstats_parse(text, major(st.st_rdev), minor(st.st_rdev), &after);
@@ -575,6 +719,57 @@ static void test_disk_loop(void)
 	else
 		printf("ok - %s (%llu requests, %llu ms)\n", fname, (unsigned long long)(after.ios - before.ios),
 		       (unsigned long long)(after.io_ms - before.io_ms));
+	bpf_disk_free(d);
+out:
+	loop_destroy(&l);
+}
+
+static void test_disk_errors(void)
+{
+	const char *name = "failed requests on a loop device counted as disk errors";
+	struct bpf_disk_window w;
+	struct bpf_disk *d = NULL;
+	struct loop_dev l;
+	char reason[512];
+	struct stat st;
+	int done, failed, r;
+
+	r = loop_create(&l, DISK_ERROR_TMPFS_BYTES);
+	if (r < 0) {
+		printf("skip - %s: cannot create a loop device on a small tmpfs: %s\n", name,
+		       strerror(-r));
+		return;
+	}
+	stat(l.dev, &st);
+	if (bpf_disk_open(&d, reason, sizeof(reason)) < 0) {
+		fail(name, "%s", reason);
+		goto out;
+	}
+	bpf_disk_set_devices(d, &st.st_rdev, 1);
+	bpf_disk_read_window(d, 0, &w);
+
+	done = direct_io(l.dev, DISK_ERROR_WRITES, true);
+	bpf_disk_read_window(d, 0, &w);
+	failed = DISK_ERROR_WRITES - done;
+
+	if (done < 0)
+		fail(name, "opening %s failed: %s", l.dev, strerror(-done));
+	else if (failed == 0)
+		fail(name, "no write failed although %d KiB were written to a %lu KiB tmpfs",
+		     DISK_ERROR_WRITES * 4, DISK_ERROR_TMPFS_BYTES / 1024);
+	else if (w.errors != (uint64_t)failed)
+		fail(name, "%d writes failed, %llu failed requests counted", failed,
+		     (unsigned long long)w.errors);
+	else if (w.completions < DISK_ERROR_WRITES)
+		fail(name, "%llu requests completed, expected at least the %d writes",
+		     (unsigned long long)w.completions, DISK_ERROR_WRITES);
+	else if (w.completions - w.errors < (uint64_t)(DISK_ERROR_WRITES - failed))
+		fail(name, "%llu requests succeeded, expected at least the %d writes that did",
+		     (unsigned long long)(w.completions - w.errors), DISK_ERROR_WRITES - failed);
+	else
+		printf("ok - %s (%s: %d of %d writes failed, %llu of %llu requests failed)\n", name,
+		       l.dev, failed, DISK_ERROR_WRITES, (unsigned long long)w.errors,
+		       (unsigned long long)w.completions);
 	bpf_disk_free(d);
 out:
 	loop_destroy(&l);
@@ -1072,8 +1267,11 @@ int main(void)
 	test_oom_cgroup_kill();
 	test_oom_sampler(false);
 	test_oom_sampler(true);
+	test_oom_system_wide(false);
+	test_oom_system_wide(true);
 	test_pids_cgroup_limit();
 	test_disk_loop();
+	test_disk_errors();
 	run_net_tests();
 	test_kubelet_exit();
 	test_kubelet_exit_probe();

@@ -244,22 +244,33 @@ boot_kernel() {
 		return
 	fi
 
-	# /var in the guest: an ext4 scratch disk, sparse on the host.
-	rm -f "$kdir/scratch.img"
-	truncate -s 2G "$kdir/scratch.img"
-	mkfs.ext4 -q -F -L nodecond-var "$kdir/scratch.img"
-
 	log="$kdir/console.log"
-	start=$(date +%s)
-	timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 2 -m 1024 \
-		-nographic -no-reboot -nic none \
-		-kernel "$kdir/root/boot/vmlinuz-$release" -initrd "$kdir/initramfs.cpio.gz" \
-		-drive "file=$kdir/scratch.img,if=virtio,format=raw" \
-		-append "console=ttyS0 panic=-1 loglevel=4 nodecond.layout=$layout $extra" \
-		< /dev/null 2>&1 | tr -d '\r' | sed 's/.*@@nodecond /@@nodecond /' > "$log"
-	rc=${PIPESTATUS[0]}
-	elapsed=$(($(date +%s) - start))
-	rm -f "$kdir/scratch.img"
+	for attempt in 1 2 3; do
+		# /var in the guest: an ext4 scratch disk, sparse on the host.
+		rm -f "$kdir/scratch.img"
+		truncate -s 2G "$kdir/scratch.img"
+		mkfs.ext4 -q -F -L nodecond-var "$kdir/scratch.img"
+
+		start=$(date +%s)
+		timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 2 -m 1024 \
+			-nographic -no-reboot -nic none \
+			-kernel "$kdir/root/boot/vmlinuz-$release" -initrd "$kdir/initramfs.cpio.gz" \
+			-drive "file=$kdir/scratch.img,if=virtio,format=raw" \
+			-append "console=ttyS0 panic=-1 loglevel=4 nodecond.layout=$layout $extra" \
+			< /dev/null 2>&1 | tr -d '\r' | sed 's/.*@@nodecond /@@nodecond /' > "$log"
+		rc=${PIPESTATUS[0]}
+		elapsed=$(($(date +%s) - start))
+		rm -f "$kdir/scratch.img"
+
+		# A kernel that crashes before it starts init never ran nodecond's
+		# code. Under TCG that happens now and then: 6.12 once hit an int3
+		# oops in sched_clock_cpu() while patching its own text at boot.
+		grep -q '^@@nodecond boot ' "$log" && break
+		grep -qE 'Kernel panic|Oops' "$log" || break
+		[ "$attempt" -lt 3 ] || break
+		cp "$log" "$kdir/console-crash-$attempt.log"
+		echo "# $id: the kernel crashed before init (attempt $attempt: $(grep -m 1 -E 'Oops|Kernel panic' "$log" | sed 's/^\[[ 0-9.]*\] //')); booting again, see $kdir/console-crash-$attempt.log"
+	done
 
 	if ! grep -q '^@@nodecond boot ' "$log"; then
 		report not-ok "$id" "$layout" "guest boots" \
