@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include "pidmon.h"
 
 /*
  * The fork program comes in two variants and the loader loads one of them.
@@ -29,40 +30,29 @@
  * fetch instruction at all, even in code it never reaches.
  */
 
-__u64 forks;
-__u64 exits;
-__u64 frees;
-
-/* forks - frees since attach; negative when tasks older than the attach exit. */
-__s64 live_delta;
-
-/* Max of live_delta since user space last exchanged it for the current value. */
-__s64 peak_delta;
+struct pidmon_shared shared;
+struct pidmon_cpu cpus[PIDMON_CPU_SLOTS];
 
 /*
- * Tasks whose parent process is watch_parent_tgid (0: none) are counted
- * apart, so a test can check exact counts on a busy node.
+ * Tasks whose parent process is the watched one are also counted here, so a
+ * test can check exact counts on a busy node.
  */
-__u32 watch_parent_tgid;
-__u64 watched_forks;
-__u64 watched_exits;
-__u64 watched_frees;
+struct pidmon_watched watched;
 
-static __always_inline bool parent_is_watched(struct task_struct *task)
+static __always_inline bool parent_is_watched(__u32 watch, struct task_struct *task)
 {
-	__u32 watched = watch_parent_tgid;
-
-	return watched && BPF_CORE_READ(task, real_parent, tgid) == watched;
+	/* tp_btf arguments are typed pointers: direct loads, no probe-read helper calls. */
+	return watch && task->real_parent->tgid == watch;
 }
 
 static __always_inline void raise_peak(__s64 live)
 {
-	__s64 cur = peak_delta;
+	__s64 cur = shared.peak_delta;
 
 	/* Each failed cmpxchg means another CPU raised the peak; bounded so
 	 * the verifier accepts the loop. */
 	for (int i = 0; i < 16 && live > cur; i++) {
-		__s64 old = __sync_val_compare_and_swap(&peak_delta, cur, live);
+		__s64 old = __sync_val_compare_and_swap(&shared.peak_delta, cur, live);
 
 		if (old == cur)
 			break;
@@ -73,10 +63,10 @@ static __always_inline void raise_peak(__s64 live)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(process_fork_exact, struct task_struct *parent, struct task_struct *child)
 {
-	__sync_fetch_and_add(&forks, 1);
-	raise_peak(__sync_fetch_and_add(&live_delta, 1) + 1);
-	if (parent_is_watched(child))
-		__sync_fetch_and_add(&watched_forks, 1);
+	raise_peak(__sync_fetch_and_add(&shared.live_delta, 1) + 1);
+	__sync_fetch_and_add(&shared.forks, 1);
+	if (parent_is_watched(shared.watch_parent_tgid, child))
+		__sync_fetch_and_add(&watched.forks, 1);
 	return 0;
 }
 
@@ -85,32 +75,39 @@ int BPF_PROG(process_fork_approx, struct task_struct *parent, struct task_struct
 {
 	__s64 live;
 
-	__sync_fetch_and_add(&forks, 1);
-	__sync_fetch_and_add(&live_delta, 1);
-	live = live_delta;
-	if (live > peak_delta)
-		peak_delta = live;
-	if (parent_is_watched(child))
-		__sync_fetch_and_add(&watched_forks, 1);
+	__sync_fetch_and_add(&shared.live_delta, 1);
+	live = shared.live_delta;
+	if (live > shared.peak_delta)
+		shared.peak_delta = live;
+	__sync_fetch_and_add(&shared.forks, 1);
+	if (parent_is_watched(shared.watch_parent_tgid, child))
+		__sync_fetch_and_add(&watched.forks, 1);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(process_exit, struct task_struct *task)
 {
-	__sync_fetch_and_add(&exits, 1);
-	if (parent_is_watched(task))
-		__sync_fetch_and_add(&watched_exits, 1);
+	struct pidmon_cpu *cpu = &cpus[bpf_get_smp_processor_id() & (PIDMON_CPU_SLOTS - 1)];
+
+	/*
+	 * Atomic although the slot is this CPU's: a preemptible kernel can run
+	 * this program for another task on the same CPU between a load and its
+	 * store, and CPUs beyond PIDMON_CPU_SLOTS share slots.
+	 */
+	__sync_fetch_and_add(&cpu->exits, 1);
+	if (parent_is_watched(cpu->watch_parent_tgid, task))
+		__sync_fetch_and_add(&watched.exits, 1);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(process_free, struct task_struct *task)
 {
-	__sync_fetch_and_add(&frees, 1);
-	__sync_fetch_and_add(&live_delta, -1);
-	if (parent_is_watched(task))
-		__sync_fetch_and_add(&watched_frees, 1);
+	__sync_fetch_and_add(&shared.live_delta, -1);
+	__sync_fetch_and_add(&shared.frees, 1);
+	if (parent_is_watched(shared.watch_parent_tgid, task))
+		__sync_fetch_and_add(&watched.frees, 1);
 	return 0;
 }
 

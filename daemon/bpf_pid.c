@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 
+#include "bpf/pidmon.h"
 #include "bpf/pidmon.skel.h"
 #include "daemon/bpf_loader.h"
 #include "daemon/bpf_pid.h"
@@ -20,6 +21,8 @@ struct bpf_pid {
 	uint64_t forks;
 	uint64_t exits;
 	uint64_t frees;
+	/* Watched counts when bpf_pid_watch_parent() last started a watch. */
+	struct bpf_pid_counts watch_start;
 };
 
 static int configure(void *userdata, const struct btf *vmlinux, char *reason, size_t reason_len)
@@ -99,29 +102,54 @@ static void atomic_raise(__s64 *value, __s64 floor)
 		;
 }
 
+/* Event counts summed over the kernel side's slots. */
+struct pid_totals {
+	uint64_t forks;
+	uint64_t exits;
+	uint64_t frees;
+};
+
+static void read_totals(const struct bpf_pid *p, struct pid_totals *ret)
+{
+	const struct pidmon_bpf__bss *bss = p->skel->bss;
+
+	ret->forks = __atomic_load_n(&bss->shared.forks, __ATOMIC_RELAXED);
+	ret->frees = __atomic_load_n(&bss->shared.frees, __ATOMIC_RELAXED);
+	ret->exits = 0;
+	for (int i = 0; i < PIDMON_CPU_SLOTS; i++)
+		ret->exits += __atomic_load_n(&bss->cpus[i].exits, __ATOMIC_RELAXED);
+}
+
+static void read_watched(const struct bpf_pid *p, struct bpf_pid_counts *ret)
+{
+	const struct pidmon_bpf__bss *bss = p->skel->bss;
+
+	ret->forks = __atomic_load_n(&bss->watched.forks, __ATOMIC_SEQ_CST);
+	ret->exits = __atomic_load_n(&bss->watched.exits, __ATOMIC_SEQ_CST);
+	ret->frees = __atomic_load_n(&bss->watched.frees, __ATOMIC_SEQ_CST);
+}
+
 int bpf_pid_read_window(struct bpf_pid *p, struct bpf_pid_window *ret)
 {
 	struct pidmon_bpf__bss *bss = p->skel->bss;
-	uint64_t forks, exits, frees;
+	struct pid_totals counts;
 	int64_t start, peak, now;
 
 	/* Swap the peak for the current count, then raise the new window's
 	 * start to the count after the swap: forks in between raised the old
 	 * peak, not the new one. */
-	start = __atomic_load_n(&bss->live_delta, __ATOMIC_SEQ_CST);
-	peak = __atomic_exchange_n(&bss->peak_delta, start, __ATOMIC_SEQ_CST);
-	now = __atomic_load_n(&bss->live_delta, __ATOMIC_SEQ_CST);
-	atomic_raise(&bss->peak_delta, now);
+	start = __atomic_load_n(&bss->shared.live_delta, __ATOMIC_SEQ_CST);
+	peak = __atomic_exchange_n(&bss->shared.peak_delta, start, __ATOMIC_SEQ_CST);
+	now = __atomic_load_n(&bss->shared.live_delta, __ATOMIC_SEQ_CST);
+	atomic_raise(&bss->shared.peak_delta, now);
 
-	forks = __atomic_load_n(&bss->forks, __ATOMIC_RELAXED);
-	exits = __atomic_load_n(&bss->exits, __ATOMIC_RELAXED);
-	frees = __atomic_load_n(&bss->frees, __ATOMIC_RELAXED);
-	ret->forks = forks - p->forks;
-	ret->exits = exits - p->exits;
-	ret->frees = frees - p->frees;
-	p->forks = forks;
-	p->exits = exits;
-	p->frees = frees;
+	read_totals(p, &counts);
+	ret->forks = counts.forks - p->forks;
+	ret->exits = counts.exits - p->exits;
+	ret->frees = counts.frees - p->frees;
+	p->forks = counts.forks;
+	p->exits = counts.exits;
+	p->frees = counts.frees;
 
 	ret->current_delta = now;
 	ret->peak_delta = peak > start ? peak : start;
@@ -137,22 +165,29 @@ uint64_t bpf_pid_peak_tasks(const struct bpf_pid_window *w, uint64_t tasks_now)
 	return above > 0 ? tasks_now + (uint64_t)above : tasks_now;
 }
 
-void bpf_pid_watch_parent(struct bpf_pid *p, pid_t tgid)
+/* Sets the watched parent in the shared line and in every CPU slot. */
+static void set_watch(struct bpf_pid *p, __u32 tgid)
 {
 	struct pidmon_bpf__bss *bss = p->skel->bss;
 
-	__atomic_store_n(&bss->watch_parent_tgid, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&bss->watched_forks, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&bss->watched_exits, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&bss->watched_frees, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&bss->watch_parent_tgid, (__u32)tgid, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->shared.watch_parent_tgid, tgid, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < PIDMON_CPU_SLOTS; i++)
+		__atomic_store_n(&bss->cpus[i].watch_parent_tgid, tgid, __ATOMIC_SEQ_CST);
+}
+
+void bpf_pid_watch_parent(struct bpf_pid *p, pid_t tgid)
+{
+	set_watch(p, 0);
+	read_watched(p, &p->watch_start);
+	set_watch(p, (__u32)tgid);
 }
 
 void bpf_pid_read_watched(const struct bpf_pid *p, struct bpf_pid_counts *ret)
 {
-	const struct pidmon_bpf__bss *bss = p->skel->bss;
+	struct bpf_pid_counts now;
 
-	ret->forks = __atomic_load_n(&bss->watched_forks, __ATOMIC_SEQ_CST);
-	ret->exits = __atomic_load_n(&bss->watched_exits, __ATOMIC_SEQ_CST);
-	ret->frees = __atomic_load_n(&bss->watched_frees, __ATOMIC_SEQ_CST);
+	read_watched(p, &now);
+	ret->forks = now.forks - p->watch_start.forks;
+	ret->exits = now.exits - p->watch_start.exits;
+	ret->frees = now.frees - p->watch_start.frees;
 }

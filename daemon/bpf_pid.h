@@ -71,6 +71,7 @@ bool bpf_pid_peak_is_exact(const struct bpf_pid *p);
  */
 void bpf_pid_watch_parent(struct bpf_pid *p, pid_t tgid);
 
+/* Reads the counts since the last bpf_pid_watch_parent(). */
 void bpf_pid_read_watched(const struct bpf_pid *p, struct bpf_pid_counts *ret);
 
 #endif

@@ -11,9 +11,14 @@
 #   - per load: throughput attached / throughput detached, median and mean
 #     of the pairs,
 #   - Debian's libbpf-tools biolatency on the same block loop, with its
-#     programs' average ns per run beside ours.
+#     programs' average ns per run beside ours,
+#   - the floor: empty programs on the same tracepoints (floor.bpf.c), whose
+#     ns per run is what the statistics and the event's cold caches cost by
+#     themselves, and each of our programs' own cost above it.
 #
-# Usage: tests/bench/bpf_overhead.sh [BUILD]   (PAIRS, FORKS, IOS, PACKETS in the environment)
+# Usage: tests/bench/bpf_overhead.sh [BUILD]
+# Environment: PAIRS, FORKS, IOS, PACKETS, and LOADS (default
+# "forkexec blockio packets") to run only some of the loads.
 set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +28,7 @@ pairs=${PAIRS:-10}
 forks=${FORKS:-2000}
 ios=${IOS:-20000}
 packets=${PACKETS:-50000}
+loads=${LOADS:-forkexec blockio packets}
 helper="$build/tests/bench/bpf_overhead_helper"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -41,6 +47,10 @@ cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -
 	"$build/libnodecond-daemon.a" "$build/libnodecond-logic.a" \
 	$(pkg-config --libs libbpf libelf zlib libcurl libcjson yaml-0.1 libmicrohttpd) -lm || exit 1
 
+floor_obj="$build/tests/bench/floor.bpf.o"
+clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_"$(uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')" \
+	-Ibpf -c tests/bench/floor.bpf.c -o "$floor_obj" || exit 1
+
 work=$(mktemp -d /var/tmp/nodecond-bench-XXXXXX)
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 loopdev=""
@@ -54,6 +64,8 @@ cleanup() {
 trap cleanup EXIT
 sysctl -q -w kernel.bpf_stats_enabled=1
 
+# The kubelet program watches a file that the loads never execute.
+cp /bin/true "$work/kubelet"
 truncate -s 256M "$work/image"
 loopdev=$(losetup --find --show "$work/image") || exit 1
 
@@ -62,9 +74,11 @@ prog_stats() {
 	bpftool prog show -j | jq -r '.[] | select(.type == "tracing" or .type == "raw_tracepoint" or .type == "tracepoint" or .type == "kprobe") | "\(.id) \(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'
 }
 
+# Starts the helper with its arguments ("attach" or "floor") and records the
+# ids of the programs it loaded in $work/ours.
 start_helper() {
 	prog_stats | awk '{print $1}' | sort > "$work/before"
-	coproc HELPER { "$helper" attach "$loopdev"; }
+	coproc HELPER { "$helper" "$@"; }
 	helper_pid=$HELPER_PID
 	helper_in=${HELPER[1]}
 	read -r line <&"${HELPER[0]}"
@@ -80,9 +94,9 @@ stop_helper() {
 	helper_pid=""
 }
 
-# Adds the run counts of our programs to the per-name totals.
+# Adds the run counts of the helper's programs to the per-name totals in $1.
 collect_ours() {
-	prog_stats | awk 'NR == FNR { ours[$1] = 1; next } ($1 in ours) { print $2, $3, $4 }' "$work/ours" - >> "$work/prog_totals"
+	prog_stats | awk 'NR == FNR { ours[$1] = 1; next } ($1 in ours) { print $2, $3, $4 }' "$work/ours" - >> "$1"
 }
 
 # Runs one load and prints its throughput in operations per second.
@@ -95,15 +109,15 @@ run_load() {
 }
 
 : > "$work/prog_totals"
-for load in forkexec blockio packets; do
+for load in $loads; do
 	: > "$work/ratios_$load"
 	for pair in $(seq 1 "$pairs"); do
 		if [ $((pair % 2)) -eq 1 ]; then order="attached detached"; else order="detached attached"; fi
 		for mode in $order; do
 			if [ "$mode" = attached ]; then
-				start_helper
+				start_helper attach "$loopdev" "$work/kubelet"
 				rate=$(run_load "$load")
-				collect_ours
+				collect_ours "$work/prog_totals"
 				stop_helper
 				echo "$rate" > "$work/att"
 			else
@@ -114,12 +128,21 @@ for load in forkexec blockio packets; do
 	done
 done
 
+# The floor: the empty programs attached alone, on three runs of each load.
+: > "$work/floor_totals"
+start_helper floor "$floor_obj"
+for load in $loads; do
+	for _ in 1 2 3; do run_load "$load" > /dev/null; done
+done
+collect_ours "$work/floor_totals"
+stop_helper
+
 echo "== machine"
 echo "kernel $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "pairs $pairs, forks $forks, block I/Os $ios, packets $packets (x2) per run; loop device $loopdev on $(df --output=source /var/tmp | tail -1)"
 echo
 echo "== throughput attached / detached (median, mean, min, max of $pairs pairs)"
-for load in forkexec blockio packets; do
+for load in $loads; do
 	sort -n "$work/ratios_$load" | awk -v load="$load" '{ r[NR] = $1; s += $1; a += $2; d += $3 } END {
 		m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
 		printf "%-9s median %.4f  mean %.4f  min %.4f  max %.4f  (%.0f/s attached, %.0f/s detached)\n", load, m, s / NR, r[1], r[NR], a / NR, d / NR }'
@@ -130,7 +153,9 @@ awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) printf "%-16s %10d run
 
 echo
 echo "== libbpf-tools biolatency on the same block loop"
-if [ -x /usr/sbin/biolatency ]; then
+if [[ " $loads " != *" blockio "* ]]; then
+	echo "not run: LOADS has no blockio"
+elif [ -x /usr/sbin/biolatency ]; then
 	prog_stats | awk '{print $1}' | sort > "$work/before"
 	/usr/sbin/biolatency -d "$(basename "$loopdev")" 30 1 > "$work/biolatency.out" 2>&1 &
 	bio_pid=$!
@@ -144,3 +169,19 @@ if [ -x /usr/sbin/biolatency ]; then
 else
 	echo "biolatency not found: apt-get install libbpf-tools"
 fi
+
+echo
+echo "== own cost: ns per run above an empty program on the same tracepoint"
+awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) if (cnt[p]) print p, ns[p] / cnt[p] }' "$work/floor_totals" > "$work/floor"
+awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) if (cnt[p]) print p, ns[p] / cnt[p] }' "$work/prog_totals" |
+	awk 'BEGIN {
+		tp["process_fork_exact"] = "floor_fork"; tp["process_fork_approx"] = "floor_fork"
+		tp["process_exit"] = "floor_exit"; tp["kubelet_exit"] = "floor_exit"
+		tp["process_free"] = "floor_free"; tp["kubelet_exec"] = "floor_exec"
+		tp["block_rq_issue"] = "floor_rq_issue"; tp["block_rq_complete"] = "floor_rq_complete"
+		tp["kfree_skb"] = "floor_kfree_skb"
+	}
+	NR == FNR { floor[$1] = $2; next }
+	($1 in tp) && (tp[$1] in floor) {
+		printf "%-20s %8.1f ns/run, empty program %8.1f ns/run, own cost %8.1f ns\n", $1, $2, floor[tp[$1]], $2 - floor[tp[$1]]
+	}' "$work/floor" - | sort

@@ -2,10 +2,13 @@
 /*
  * Helper of tests/bench/bpf_overhead.sh.
  *
- *   bpf_overhead_helper attach DEV   load and attach every nodecond BPF sampler
- *                                    (disklat watching block device DEV), print
+ *   bpf_overhead_helper attach DEV EXE   load and attach every nodecond BPF
+ *                                    sampler (disklat watching block device DEV,
+ *                                    kubelet watching executable EXE), print
  *                                    "ready", and keep them attached until stdin
  *                                    closes
+ *   bpf_overhead_helper floor OBJ    the same with every program of BPF object
+ *                                    file OBJ (the empty programs of floor.bpf.c)
  *   bpf_overhead_helper forkexec N   N fork+exec+wait of /bin/true
  *   bpf_overhead_helper blockio DEV N    N direct 4 KiB reads and writes on DEV
  *   bpf_overhead_helper packets N    N UDP datagrams over loopback to a bound
@@ -25,6 +28,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
 
 #include "daemon/bpf_disk.h"
 #include "daemon/bpf_kubelet.h"
@@ -51,7 +56,18 @@ static void ignore_exit(const struct kubelet_exit_event *e, void *userdata)
 {
 }
 
-static int attach(const char *dev)
+/* Prints "ready", then waits until the script closes standard input. */
+static void wait_for_stdin_eof(void)
+{
+	char line[16];
+
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin))
+		;
+}
+
+static int attach(const char *dev, const char *exe)
 {
 	struct bpf_memstall *memstall;
 	struct bpf_pid *pid;
@@ -59,8 +75,9 @@ static int attach(const char *dev)
 	struct bpf_disk *disk;
 	struct bpf_net *net;
 	struct bpf_kubelet *kubelet;
-	char reason[512], line[16];
+	char reason[512];
 	struct stat st;
+	int r;
 
 	if (stat(dev, &st) < 0) {
 		fprintf(stderr, "stat %s: %s\n", dev, strerror(errno));
@@ -76,17 +93,51 @@ static int attach(const char *dev)
 		return 1;
 	}
 	bpf_disk_set_devices(disk, &st.st_rdev, 1);
-	bpf_kubelet_set_executable(kubelet, "/usr/bin/kubelet");
-	printf("ready\n");
-	fflush(stdout);
-	while (fgets(line, sizeof(line), stdin))
-		;
+	/* A configured kubelet that the loads never execute: every exec takes
+	 * the inode comparison, as on a node. */
+	r = bpf_kubelet_set_executable(kubelet, exe);
+	if (r < 0) {
+		fprintf(stderr, "watching %s failed: %s\n", exe, strerror(-r));
+		return 1;
+	}
+	wait_for_stdin_eof();
 	bpf_kubelet_free(kubelet);
 	bpf_net_free(net);
 	bpf_disk_free(disk);
 	bpf_oomkill_free(oom);
 	bpf_pid_free(pid);
 	bpf_memstall_free(memstall);
+	return 0;
+}
+
+static int attach_floor(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	int n_links = 0;
+	struct bpf_link *links[16];
+
+	if (!obj || bpf_object__load(obj) < 0) {
+		fprintf(stderr, "loading %s failed: %s\n", path, strerror(errno));
+		return 1;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		if (n_links == (int)(sizeof(links) / sizeof(links[0]))) {
+			fprintf(stderr, "%s has more than %d programs\n", path, n_links);
+			return 1;
+		}
+		links[n_links] = bpf_program__attach(prog);
+		if (!links[n_links]) {
+			fprintf(stderr, "attaching %s failed: %s\n", bpf_program__name(prog),
+				strerror(errno));
+			return 1;
+		}
+		n_links++;
+	}
+	wait_for_stdin_eof();
+	for (int i = 0; i < n_links; i++)
+		bpf_link__destroy(links[i]);
+	bpf_object__close(obj);
 	return 0;
 }
 
@@ -165,8 +216,10 @@ int main(int argc, char **argv)
 {
 	log_open();
 	log_set_max_level(LOG_WARNING);
-	if (argc == 3 && strcmp(argv[1], "attach") == 0)
-		return attach(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "attach") == 0)
+		return attach(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "floor") == 0)
+		return attach_floor(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "forkexec") == 0)
 		return forkexec(atol(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "blockio") == 0)

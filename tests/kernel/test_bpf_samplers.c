@@ -239,8 +239,10 @@ static void test_pid_next_window_starts_low(struct bpf_pid *p)
 	const char *name = test_name("pid window peak resets after read");
 	struct bpf_pid_window first, second;
 
-	bpf_pid_read_window(p, &first);
-	bpf_pid_read_window(p, &second);
+	if (bpf_pid_read_window(p, &first) < 0 || bpf_pid_read_window(p, &second) < 0) {
+		fail(name, "reading the window failed");
+		return;
+	}
 
 	/* No burst between the two reads: the peak is near the current count
 	 * (other tasks on the node may fork meanwhile). */
