@@ -419,6 +419,56 @@ static void on_kernel_event(void *userdata)
 	tick(userdata);
 }
 
+static void on_stop_poll(struct loop_source *source, void *userdata)
+{
+	struct agent *a = userdata;
+
+	if (!kube_reconciler_flush_status(a->kube)) {
+		log_info("agent: the pending node status is written; stopping");
+		loop_exit(a->loop, 0);
+	} else if (monotonic_ns() >= a->stop_deadline_ns) {
+		log_warning("agent: the node status was not written within %d ms of the stop signal; stopping "
+			    "without it, and the Node keeps its previous conditions",
+			    AGENT_STOP_FLUSH_MS);
+		loop_exit(a->loop, 0);
+	}
+}
+
+/*
+ * Stops the agent on SIGTERM or SIGINT. A status write that is pending goes
+ * out first, for at most AGENT_STOP_FLUSH_MS, so a transition seen just
+ * before a restart or a drain still reaches the Node. A second signal stops
+ * the agent at once.
+ */
+static void stop(struct agent *a, const char *signal_name)
+{
+	int r;
+
+	if (a->stopping) {
+		log_info("agent: second %s received; stopping without waiting for the node status write",
+			 signal_name);
+		loop_exit(a->loop, 0);
+		return;
+	}
+	if (!a->kube || !kube_reconciler_flush_status(a->kube)) {
+		log_info("agent: %s received; stopping", signal_name);
+		loop_exit(a->loop, 0);
+		return;
+	}
+	sd_notify_send("STOPPING=1");
+	a->stopping = true;
+	a->stop_deadline_ns = monotonic_ns() + (uint64_t)AGENT_STOP_FLUSH_MS * 1000000;
+	r = loop_add_timer(a->loop, AGENT_STOP_POLL_MS, AGENT_STOP_POLL_MS, on_stop_poll, a, &a->stop_timer);
+	if (r < 0) {
+		log_warning("agent: %s received; cannot wait for the pending node status write: %s; stopping",
+			    signal_name, strerror(-r));
+		loop_exit(a->loop, 0);
+		return;
+	}
+	log_info("agent: %s received; writing the pending node status first (at most %d ms)", signal_name,
+		 AGENT_STOP_FLUSH_MS);
+}
+
 static void on_signal(struct loop_source *source, int fd, uint32_t events, void *userdata)
 {
 	struct agent *a = userdata;
@@ -429,8 +479,7 @@ static void on_signal(struct loop_source *source, int fd, uint32_t events, void 
 	switch (si.ssi_signo) {
 	case SIGTERM:
 	case SIGINT:
-		log_info("agent: %s received; stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-		loop_exit(a->loop, 0);
+		stop(a, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	case SIGHUP:
 		reload(a);

@@ -21,6 +21,14 @@
 /* Room for the Node's own taints plus every taint nodecond can own. */
 #define AGENT_TAINTS_MAX (64 + TAINT_PLAN_OWNED_MAX)
 
+/*
+ * How long a stop signal waits for a pending node status write. It stays
+ * well inside Kubernetes' default 30 s grace period and systemd's 90 s stop
+ * timeout.
+ */
+#define AGENT_STOP_FLUSH_MS 3000
+#define AGENT_STOP_POLL_MS 20
+
 struct agent_event {
 	int64_t time_ms;
 	struct condition_transition transition;
@@ -72,6 +80,11 @@ struct agent {
 	struct loop *loop;
 	struct loop_source *tick_source;
 	int signal_fd;
+
+	/* SIGTERM came while a status write was pending; the agent stops when it is written. */
+	bool stopping;
+	uint64_t stop_deadline_ns;    /* CLOCK_MONOTONIC; the agent stops then, written or not */
+	struct loop_source *stop_timer;
 
 	/* Each tick's samples for --record FILE and GET /v1/record. */
 	struct recorder *recorder;

@@ -117,6 +117,7 @@ struct kube_reconciler {
 	struct condition written[_CONDITION_KIND_MAX];
 	bool has_written[_CONDITION_KIND_MAX];
 	bool status_dirty;
+	bool status_flushed;           /* kube_reconciler_flush_status() already started a write */
 	int64_t last_status_start_mono;
 	struct loop_source *heartbeat_timer;
 	struct loop_source *resync_timer;
@@ -747,6 +748,9 @@ static void schedule_status(struct kube_reconciler *r)
 	if (r->last_status_start_mono && since < KUBE_STATUS_MIN_INTERVAL_MS &&
 	    KUBE_STATUS_MIN_INTERVAL_MS - since > delay)
 		delay = KUBE_STATUS_MIN_INTERVAL_MS - since;
+	/* The agent is stopping: a change made meanwhile goes out at once too. */
+	if (r->status_flushed)
+		delay = 0;
 	channel_arm(ch, delay);
 }
 
@@ -1120,6 +1124,21 @@ static void on_channel_timer(struct loop_source *source, void *userdata)
 	default:
 		break;
 	}
+}
+
+bool kube_reconciler_flush_status(struct kube_reconciler *r)
+{
+	struct channel *ch = &r->ch[CH_STATUS];
+
+	if (ch->call)
+		return true;
+	if (!r->status_dirty || r->node_state != NODE_FOUND)
+		return false;
+	if (!r->status_flushed) {
+		r->status_flushed = true;
+		channel_arm(ch, 0);
+	}
+	return true;
 }
 
 static void arm_resync(struct kube_reconciler *r)

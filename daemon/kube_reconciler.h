@@ -72,6 +72,15 @@ void kube_reconciler_update(struct kube_reconciler *r, const struct condition *c
 /* Records a transition for an Event. */
 void kube_reconciler_transition(struct kube_reconciler *r, const struct condition_transition *t, int64_t now_ms);
 
+/*
+ * Starts the pending status write at once, skipping the coalescing delay,
+ * the minimum interval and a retry's backoff, for a shutdown. Only the first
+ * call skips them, so a caller that polls does not hammer a failing server.
+ * Returns true while a status write is pending or in flight, false when
+ * nothing is left to write or the Node was not found.
+ */
+bool kube_reconciler_flush_status(struct kube_reconciler *r);
+
 /* Whether the last request reached the API server (any HTTP status). */
 bool kube_reconciler_reachable(const struct kube_reconciler *r);
 

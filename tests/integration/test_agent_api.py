@@ -712,12 +712,66 @@ def test_api_request_metrics(workdir):
         api.stop()
 
 
+def stop_and_time(agent):
+    """Sends SIGTERM and returns (exit code, seconds until the agent exited)."""
+    start = time.monotonic()
+    agent.proc.terminate()
+    code = agent.proc.wait(timeout=15)
+    return code, time.monotonic() - start
+
+
+def test_stop_writes_pending_status(workdir):
+    api = make_api(workdir)
+    agent = Agent(workdir, api).start()
+    try:
+        wait_ready_status(api, "True")
+        # The first write of the transition fails, so the retry waits in
+        # backoff when SIGTERM comes.
+        api.add_fault("status", method="PATCH", path=rf"^/api/v1/nodes/{NODE}/status$", code=500)
+        agent.runtime.close()
+        wait_for("the failed status write", lambda: [r for r in status_patches(api, ok_only=False)
+                                                     if r["status"] == 500], 10)
+        code, took = stop_and_time(agent)
+        log = agent.read_log()
+        assert code == 0, f"exit code {code}"
+        assert "writing the pending node status first" in log, log
+        assert "the pending node status is written; stopping" in log, log
+        assert node_condition(api, "KernelReady")["status"] == "False", node_condition(api, "KernelReady")
+        assert took < 3.0, f"the agent took {took:.2f}s to stop"
+        print(f"  stopped {took * 1000:.0f}ms after SIGTERM, with the status written")
+    finally:
+        agent.stop()
+        api.stop()
+
+
+def test_stop_bounded_when_server_unreachable(workdir):
+    api = make_api(workdir)
+    agent = Agent(workdir, api).start()
+    try:
+        wait_ready_status(api, "True")
+        api.refuse_connections(True)
+        agent.runtime.close()
+        wait_for("KernelReady=False on the agent's socket", lambda: any(
+            c["kind"] == "NotReady" and c["status"] == "False"
+            for c in json.loads(socket_get(agent.socket, "/v1/conditions")[1])["conditions"]), 10)
+        code, took = stop_and_time(agent)
+        log = agent.read_log()
+        assert code == 0, f"exit code {code}"
+        assert "the node status was not written within 3000 ms" in log, log
+        assert 2.9 <= took < 6.0, f"the agent took {took:.2f}s to stop, expected about 3s"
+        assert node_condition(api, "KernelReady")["status"] == "True", "a write reached a refusing server"
+    finally:
+        agent.stop()
+        api.stop()
+
+
 TESTS = [test_status_wire_format, test_transition_to_patch_delay, test_foreign_and_repair, test_taints_by_agent,
          test_taints_forbidden_for_node_credentials, test_outage_writes_latest_once,
          test_restart_keeps_transition_time, test_in_cluster_token_rotation, test_client_certificate_data,
          test_late_registration, test_watch_expiry_lists_again, test_faults_survived,
          test_invalid_credentials_exit_2, test_insecure_skip_verify_warns,
-         test_standard_profile_refused_beside_kubelet, test_api_request_metrics]
+         test_standard_profile_refused_beside_kubelet, test_api_request_metrics, test_stop_writes_pending_status,
+         test_stop_bounded_when_server_unreachable]
 
 
 def main():
