@@ -78,6 +78,10 @@ static void save_state(struct agent *a)
 		if (c)
 			conditions[n++] = *c;
 	}
+	/* Stopped before the first evaluation (in API mode, before the Node was
+	 * read): the file keeps the transition times of the previous run. */
+	if (n == 0)
+		return;
 	r = state_file_save(a->cfg.state_file, a->cfg.node_name, conditions, n);
 	if (r < 0)
 		log_ratelimited(&state_file_ratelimit, LOG_WARNING,
@@ -422,16 +426,25 @@ static void on_kernel_event(void *userdata)
 static void on_stop_poll(struct loop_source *source, void *userdata)
 {
 	struct agent *a = userdata;
+	char why[320] = "";
 
-	if (!kube_reconciler_flush_status(a->kube)) {
+	switch (kube_reconciler_flush_status(a->kube, why, sizeof(why))) {
+	case KUBE_FLUSH_DONE:
 		log_info("agent: the pending node status is written; stopping");
-		loop_exit(a->loop, 0);
-	} else if (monotonic_ns() >= a->stop_deadline_ns) {
-		log_warning("agent: the node status was not written within %d ms of the stop signal; stopping "
-			    "without it, and the Node keeps its previous conditions",
+		break;
+	case KUBE_FLUSH_PENDING:
+		if (monotonic_ns() < a->stop_deadline_ns)
+			return;
+		log_warning("agent: a node status write was still pending %d ms after the stop signal; stopping "
+			    "without it, and the Node keeps the conditions last written",
 			    AGENT_STOP_FLUSH_MS);
-		loop_exit(a->loop, 0);
+		break;
+	case KUBE_FLUSH_NO_NODE:
+	case KUBE_FLUSH_REJECTED:
+		log_warning("agent: the pending node status was not written: %s; stopping", why);
+		break;
 	}
+	loop_exit(a->loop, 0);
 }
 
 /*
@@ -442,6 +455,7 @@ static void on_stop_poll(struct loop_source *source, void *userdata)
  */
 static void stop(struct agent *a, const char *signal_name)
 {
+	char why[320] = "";
 	int r;
 
 	if (a->stopping) {
@@ -450,10 +464,19 @@ static void stop(struct agent *a, const char *signal_name)
 		loop_exit(a->loop, 0);
 		return;
 	}
-	if (!a->kube || !kube_reconciler_flush_status(a->kube)) {
+	switch (a->kube ? kube_reconciler_flush_status(a->kube, why, sizeof(why)) : KUBE_FLUSH_DONE) {
+	case KUBE_FLUSH_DONE:
 		log_info("agent: %s received; stopping", signal_name);
 		loop_exit(a->loop, 0);
 		return;
+	case KUBE_FLUSH_NO_NODE:
+	case KUBE_FLUSH_REJECTED:
+		log_info("agent: %s received; stopping, and the pending node status is not written: %s",
+			 signal_name, why);
+		loop_exit(a->loop, 0);
+		return;
+	case KUBE_FLUSH_PENDING:
+		break;
 	}
 	sd_notify_send("STOPPING=1");
 	a->stopping = true;
@@ -482,6 +505,10 @@ static void on_signal(struct loop_source *source, int fd, uint32_t events, void 
 		stop(a, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	case SIGHUP:
+		if (a->stopping) {
+			log_info("agent: SIGHUP received while stopping; the configuration is not reloaded");
+			break;
+		}
 		reload(a);
 		break;
 	default:
@@ -592,24 +619,38 @@ static int parse_run_flags(struct agent *a, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Blocks the signals that the loop reads from its signalfd, so one that
+ * comes while the samplers load waits for the loop instead of killing the
+ * agent before it saves its state and removes its socket.
+ */
+static int block_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+	/* Their default action kills the process; a stray kill must not take the agent down. */
+	sigaddset(mask, SIGUSR1);
+	sigaddset(mask, SIGUSR2);
+	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
+		return -errno;
+	/* A CLI client that disconnects mid-response must not kill the agent. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
 static int setup_loop(struct agent *a, char *err, size_t err_len)
 {
 	uint64_t watchdog_usec = sd_notify_watchdog_usec();
 	sigset_t mask;
 	int r;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	/* Their default action kills the process; a stray kill must not take the agent down. */
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGUSR2);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	/* A CLI client that disconnects mid-response must not kill the agent. */
-	signal(SIGPIPE, SIG_IGN);
-
+	r = block_signals(&mask);
+	if (r < 0) {
+		snprintf(err, err_len, "failed to block the stop and reload signals: %s", strerror(-r));
+		return r;
+	}
 	a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->signal_fd < 0) {
 		snprintf(err, err_len, "failed to create the signal descriptor: %s", strerror(errno));
@@ -652,6 +693,7 @@ int agent_main(int argc, char **argv)
 	char err[CONFIG_ERROR_MAX];
 	struct agent *a;
 	struct timespec ts;
+	sigset_t early_mask;
 	int r, exit_code = 1;
 
 	a = calloc(1, sizeof(*a));
@@ -666,6 +708,12 @@ int agent_main(int argc, char **argv)
 	}
 
 	log_open();
+	r = block_signals(&early_mask);
+	if (r < 0) {
+		log_error("agent: failed to block the stop and reload signals: %s", strerror(-r));
+		free(a);
+		return 1;
+	}
 	r = config_build(&a->cfg, &a->flags, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "nodecond: %s\n", err);

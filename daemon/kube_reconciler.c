@@ -69,6 +69,7 @@ struct channel {
 	struct loop_source *timer;
 	struct kube_backoff backoff;
 	bool retry_pending;            /* the timer is armed for a retry after a failure */
+	bool retry_after;              /* that retry waits for the server's Retry-After */
 	bool transport_failed;         /* the last failure reached no server */
 };
 
@@ -118,6 +119,7 @@ struct kube_reconciler {
 	bool has_written[_CONDITION_KIND_MAX];
 	bool status_dirty;
 	bool status_flushed;           /* kube_reconciler_flush_status() already started a write */
+	char status_flush_error[300];  /* why the server rejected a status write after the flush, or "" */
 	int64_t last_status_start_mono;
 	struct loop_source *heartbeat_timer;
 	struct loop_source *resync_timer;
@@ -288,6 +290,7 @@ static int64_t channel_failed(struct channel *ch, const struct kube_response *re
 			detail, (long long)delay);
 	ch->transport_failed = resp && resp->status == 0;
 	ch->retry_pending = true;
+	ch->retry_after = resp && resp->retry_after_ms >= 0;
 	channel_arm(ch, delay);
 	return delay;
 }
@@ -651,17 +654,24 @@ static void on_status_done(const struct kube_response *resp, void *userdata)
 	ch->call = NULL;
 	if (resp->status == 404) {
 		memset(r->has_sending, 0, sizeof(r->has_sending));
+		/* Nothing was written; a stop must not take the write as done. */
+		r->status_dirty = true;
 		node_missing(r);
 		start_sync(r);
 		return;
 	}
 	if (!kube_status_ok(resp->status)) {
+		enum failure_kind kind = classify(resp);
+
 		/* Nothing was written: the next attempt sends the latest state. */
 		for (int k = 0; k < _CONDITION_KIND_MAX; k++)
 			if (r->has_sending[k])
 				r->has_queued[k] = false;
 		memset(r->has_sending, 0, sizeof(r->has_sending));
 		r->status_dirty = true;
+		if (r->status_flushed && kind != FAIL_TRANSPORT && kind != FAIL_SERVER && kind != FAIL_THROTTLED &&
+		    resp->status != 408)
+			describe(resp, r->status_flush_error, sizeof(r->status_flush_error));
 		channel_failed(ch, resp, NULL);
 		return;
 	}
@@ -748,9 +758,6 @@ static void schedule_status(struct kube_reconciler *r)
 	if (r->last_status_start_mono && since < KUBE_STATUS_MIN_INTERVAL_MS &&
 	    KUBE_STATUS_MIN_INTERVAL_MS - since > delay)
 		delay = KUBE_STATUS_MIN_INTERVAL_MS - since;
-	/* The agent is stopping: a change made meanwhile goes out at once too. */
-	if (r->status_flushed)
-		delay = 0;
 	channel_arm(ch, delay);
 }
 
@@ -1126,19 +1133,29 @@ static void on_channel_timer(struct loop_source *source, void *userdata)
 	}
 }
 
-bool kube_reconciler_flush_status(struct kube_reconciler *r)
+enum kube_flush kube_reconciler_flush_status(struct kube_reconciler *r, char *why, size_t why_len)
 {
 	struct channel *ch = &r->ch[CH_STATUS];
 
 	if (ch->call)
-		return true;
-	if (!r->status_dirty || r->node_state != NODE_FOUND)
-		return false;
+		return KUBE_FLUSH_PENDING;
+	if (r->status_flush_error[0]) {
+		snprintf(why, why_len, "%s", r->status_flush_error);
+		return KUBE_FLUSH_REJECTED;
+	}
+	if (!r->status_dirty)
+		return KUBE_FLUSH_DONE;
+	if (r->node_state != NODE_FOUND) {
+		snprintf(why, why_len, "%s", r->node_state == NODE_UNREAD ? "the Node has not been read yet"
+									  : "the Node is not registered");
+		return KUBE_FLUSH_NO_NODE;
+	}
 	if (!r->status_flushed) {
 		r->status_flushed = true;
-		channel_arm(ch, 0);
+		if (!(ch->retry_pending && ch->retry_after))
+			channel_arm(ch, 0);
 	}
-	return true;
+	return KUBE_FLUSH_PENDING;
 }
 
 static void arm_resync(struct kube_reconciler *r)

@@ -72,14 +72,22 @@ void kube_reconciler_update(struct kube_reconciler *r, const struct condition *c
 /* Records a transition for an Event. */
 void kube_reconciler_transition(struct kube_reconciler *r, const struct condition_transition *t, int64_t now_ms);
 
+/* The state of the status write, as kube_reconciler_flush_status() reports it. */
+enum kube_flush {
+	KUBE_FLUSH_DONE,        /* no status write is pending */
+	KUBE_FLUSH_PENDING,     /* a status write is pending or in flight */
+	KUBE_FLUSH_NO_NODE,     /* a write is pending, but the Node is not read or not registered */
+	KUBE_FLUSH_REJECTED,    /* the API server rejected the write with a status that a retry will not change */
+};
+
 /*
- * Starts the pending status write at once, skipping the coalescing delay,
- * the minimum interval and a retry's backoff, for a shutdown. Only the first
- * call skips them, so a caller that polls does not hammer a failing server.
- * Returns true while a status write is pending or in flight, false when
- * nothing is left to write or the Node was not found.
+ * Starts the pending status write at once, for a shutdown. The first call
+ * skips the coalescing delay, the minimum interval and the backoff of a
+ * retry, unless the server asked for the wait with Retry-After. Later calls
+ * only report, so a caller that polls does not hammer a failing server.
+ * With NO_NODE and REJECTED, why says what happened.
  */
-bool kube_reconciler_flush_status(struct kube_reconciler *r);
+enum kube_flush kube_reconciler_flush_status(struct kube_reconciler *r, char *why, size_t why_len);
 
 /* Whether the last request reached the API server (any HTTP status). */
 bool kube_reconciler_reachable(const struct kube_reconciler *r);

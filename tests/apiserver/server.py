@@ -712,7 +712,12 @@ class Handler(BaseHTTPRequestHandler):
                 since = rv
             if bookmarks and time.monotonic() >= next_bookmark:
                 with api.lock:
-                    since = max(since, api.rv)
+                    # Events recorded while this pass waited are sent in the
+                    # next one; the bookmark must not move past them.
+                    undelivered = any(rv > since and (name is None or obj["metadata"]["name"] == name)
+                                      for rv, _, obj in api.history)
+                    if not undelivered:
+                        since = max(since, api.rv)
                 self._write_chunk({"type": "BOOKMARK", "object": {
                     "kind": "Node", "apiVersion": "v1", "metadata": {"resourceVersion": str(since)}}})
                 next_bookmark = time.monotonic() + api.bookmark_interval_s

@@ -731,6 +731,26 @@ def test_watch_slots_freed_and_stray_signals(workdir):
         assert agent.stop() == 0
 
 
+def test_sigterm_while_loading(workdir):
+    """SIGTERM before the loop runs (while the samplers load) still stops cleanly."""
+    for delay in (0.0, 0.05, 0.15):
+        agent = Agent(workdir, base_config(workdir, workdir, ""))
+        # The agent blocks the signal before it logs that it is starting.
+        deadline = time.monotonic() + 10
+        while " starting: " not in agent.read_log():
+            assert agent.proc.poll() is None, agent.read_log()
+            assert time.monotonic() < deadline, agent.read_log()
+            time.sleep(0.001)
+        time.sleep(delay)
+        agent.proc.send_signal(signal.SIGTERM)
+        code = agent.proc.wait(timeout=10)
+        log = agent.read_log()
+        agent.log.close()
+        assert code == 0, f"SIGTERM {delay}s after start: exit {code}\n{log}"
+        assert "agent: SIGTERM received; stopping" in log, log
+        assert not os.path.exists(agent.socket), f"SIGTERM {delay}s after start left the socket file"
+
+
 def test_cli_commands(workdir):
     """Every client command works against a running agent, in both output formats."""
     agent = Agent(workdir, base_config(workdir, workdir, ""))
@@ -903,7 +923,7 @@ def main():
              test_reload_keeps_old_config_when_invalid, test_restart_keeps_transition_time,
              test_taints_and_tolerations, test_watch_streams_transitions, test_record_then_replay,
              test_record_rotation_and_bad_lines, test_tolerates_given_taints, test_watch_slots_freed_and_stray_signals, test_cli_commands, test_metrics,
-             test_systemd_notify_and_journal, test_valgrind_clean]
+             test_systemd_notify_and_journal, test_valgrind_clean, test_sigterm_while_loading]
     if len(sys.argv) > 2:
         tests = [t for t in tests if t.__name__ in sys.argv[2:]]
     passed = failed = skipped = 0

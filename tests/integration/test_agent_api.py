@@ -720,17 +720,24 @@ def stop_and_time(agent):
     return code, time.monotonic() - start
 
 
+def fail_transition_write(api, agent, then_code=None):
+    """Makes a transition whose first write gets a 500, so its retry waits in backoff.
+
+    With then_code, the next writes get that status."""
+    api.add_fault("status", method="PATCH", path=rf"^/api/v1/nodes/{NODE}/status$", code=500)
+    if then_code:
+        api.add_fault("status", method="PATCH", path=rf"^/api/v1/nodes/{NODE}/status$", code=then_code, times=5)
+    agent.runtime.close()
+    wait_for("the failed status write", lambda: [r for r in status_patches(api, ok_only=False)
+                                                 if r["status"] == 500], 10)
+
+
 def test_stop_writes_pending_status(workdir):
     api = make_api(workdir)
     agent = Agent(workdir, api).start()
     try:
         wait_ready_status(api, "True")
-        # The first write of the transition fails, so the retry waits in
-        # backoff when SIGTERM comes.
-        api.add_fault("status", method="PATCH", path=rf"^/api/v1/nodes/{NODE}/status$", code=500)
-        agent.runtime.close()
-        wait_for("the failed status write", lambda: [r for r in status_patches(api, ok_only=False)
-                                                     if r["status"] == 500], 10)
+        fail_transition_write(api, agent)
         code, took = stop_and_time(agent)
         log = agent.read_log()
         assert code == 0, f"exit code {code}"
@@ -757,9 +764,50 @@ def test_stop_bounded_when_server_unreachable(workdir):
         code, took = stop_and_time(agent)
         log = agent.read_log()
         assert code == 0, f"exit code {code}"
-        assert "the node status was not written within 3000 ms" in log, log
+        assert "a node status write was still pending 3000 ms after the stop signal" in log, log
         assert 2.9 <= took < 6.0, f"the agent took {took:.2f}s to stop, expected about 3s"
         assert node_condition(api, "KernelReady")["status"] == "True", "a write reached a refusing server"
+    finally:
+        agent.stop()
+        api.stop()
+
+
+def test_stop_after_rejected_write(workdir):
+    api = make_api(workdir)
+    agent = Agent(workdir, api).start()
+    try:
+        wait_ready_status(api, "True")
+        fail_transition_write(api, agent, then_code=422)
+        code, took = stop_and_time(agent)
+        log = agent.read_log()
+        rejected = [r for r in status_patches(api, ok_only=False) if r["status"] == 422]
+        assert code == 0, f"exit code {code}"
+        assert "the pending node status was not written: HTTP 422" in log, log
+        assert len(rejected) == 1, f"{len(rejected)} writes after the stop, expected 1"
+        assert took < 1.0, f"the agent took {took:.2f}s to stop after a 422"
+    finally:
+        agent.stop()
+        api.stop()
+
+
+def test_stop_before_node_read_keeps_state(workdir):
+    state = os.path.join(workdir, "state.json")
+    local = Agent(workdir, None).start()
+    wait_for("the first evaluation", lambda: "every condition has had its first evaluation" in local.read_log(), 10)
+    local.stop()
+    saved = json.load(open(state))["conditions"]
+    assert any(c["type"] == "KernelReady" for c in saved), saved
+
+    api = make_api(workdir, register=False)
+    api.stall_s = 10
+    api.add_fault("stall", method="GET", path=rf"^/api/v1/nodes/{NODE}$", times=3)
+    agent = Agent(workdir, api)
+    try:
+        agent.start(runtime_healthy=False)
+        code, _ = stop_and_time(agent)
+        assert code == 0, f"exit code {code}"
+        after = json.load(open(state))["conditions"]
+        assert after == saved, f"the state file changed from {saved} to {after}"
     finally:
         agent.stop()
         api.stop()
@@ -771,7 +819,8 @@ TESTS = [test_status_wire_format, test_transition_to_patch_delay, test_foreign_a
          test_late_registration, test_watch_expiry_lists_again, test_faults_survived,
          test_invalid_credentials_exit_2, test_insecure_skip_verify_warns,
          test_standard_profile_refused_beside_kubelet, test_api_request_metrics, test_stop_writes_pending_status,
-         test_stop_bounded_when_server_unreachable]
+         test_stop_bounded_when_server_unreachable, test_stop_after_rejected_write,
+         test_stop_before_node_read_keeps_state]
 
 
 def main():
