@@ -24,20 +24,22 @@ struct disklat_dev_stats disklat_stats[DISKLAT_MAX_DEVS];
 __u64 lost_requests;
 
 struct start {
-	__u64 ns;	/* issue time; 0 once the completion has used it */
+	__u64 ns;
 	__u32 slot;
 	__u32 pad;
 };
 
 /*
- * Issue times by request address. The block layer reuses the requests of
- * fixed pools, so after a device's first requests each issue and completion
- * finds its entry and stores into it. Inserts and deletes would take the
- * map's bucket lock twice per request. The LRU type lets entries of freed
- * pools (a device removed, a scheduler changed) make room for new ones.
+ * Issue times of the requests in flight, by request address: inserted at
+ * issue and deleted at completion, so the map contains only requests in
+ * flight. An entry kept per request address and updated in place cost 30%
+ * less. It was dropped because a node's disks can own more request structs
+ * than the map has entries (an NVMe disk with a queue per CPU). An LRU map
+ * then evicted entries of requests still in flight, losing their
+ * completions.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DISKLAT_MAX_REQUESTS);
 	__type(key, __u64);	/* struct request address */
 	__type(value, struct start);
@@ -103,24 +105,15 @@ static __always_inline __u32 latency_bucket(__u64 ns)
 
 static __always_inline void issue(struct request *rq)
 {
-	struct start fresh = {};
+	struct start s = {};
 	__u64 key = (__u64)rq;
 	int slot = watched_slot(rq);
-	struct start *s;
 
 	if (slot < 0)
 		return;
-	s = bpf_map_lookup_elem(&started, &key);
-	if (s) {
-		/* The completion of this request runs after this issue, so
-		 * plain stores are enough. */
-		s->slot = (__u32)slot;
-		s->ns = bpf_ktime_get_ns();
-		return;
-	}
-	fresh.ns = bpf_ktime_get_ns();
-	fresh.slot = (__u32)slot;
-	if (bpf_map_update_elem(&started, &key, &fresh, BPF_ANY))
+	s.ns = bpf_ktime_get_ns();
+	s.slot = (__u32)slot;
+	if (bpf_map_update_elem(&started, &key, &s, BPF_ANY))
 		__sync_fetch_and_add(&lost_requests, 1);
 }
 
@@ -154,33 +147,32 @@ SEC("tp_btf/block_rq_complete")
 int BPF_PROG(block_rq_complete, struct request *rq, int error)
 {
 	struct disklat_dev_stats *stats;
-	__u64 key = (__u64)rq, start_ns;
+	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
 	struct start *s;
 	__u32 slot, bucket;
 
 	s = bpf_map_lookup_elem(&started, &key);
 	if (!s)
 		return 0;
-	/* A request completed in parts emits this for each part; the first
-	 * one takes the issue time. */
-	start_ns = s->ns;
-	if (!start_ns)
-		return 0;
-	s->ns = 0;
 	slot = s->slot;
-	if (slot >= DISKLAT_MAX_DEVS)
+	if (slot >= DISKLAT_MAX_DEVS) {
+		bpf_map_delete_elem(&started, &key);
 		return 0;
-	bucket = latency_bucket(bpf_ktime_get_ns() - start_ns);
+	}
+	bucket = latency_bucket(now - s->ns);
 	/* The compiler drops the clamp inside latency_bucket() on some paths;
 	 * the barrier keeps this check, which the verifier needs. */
 	asm volatile("" : "+r"(bucket));
-	if (bucket >= DISKLAT_BUCKETS)
+	if (bucket >= DISKLAT_BUCKETS) {
+		bpf_map_delete_elem(&started, &key);
 		return 0;
+	}
 	stats = &disklat_stats[slot];
 	__sync_fetch_and_add(&stats->hist[bucket], 1);
 	__sync_fetch_and_add(&stats->completions, 1);
 	if (error)
 		__sync_fetch_and_add(&stats->errors, 1);
+	bpf_map_delete_elem(&started, &key);
 	return 0;
 }
 

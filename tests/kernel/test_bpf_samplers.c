@@ -229,6 +229,9 @@ static void test_pid_burst_peak(struct bpf_pid *p)
 	else if (window.frees < BURST_CHILDREN)
 		fail(name, "frees in window: expected at least %d, got %" PRIu64,
 		     BURST_CHILDREN, window.frees);
+	else if (window.exits < BURST_CHILDREN)
+		fail(name, "exits in window (summed over the CPU slots): expected at least %d, got %" PRIu64,
+		     BURST_CHILDREN, window.exits);
 	else
 		printf("ok - %s (peak %" PRIu64 " tasks, %" PRIu64 " before, %" PRIu64 " after)\n",
 		       name, peak_tasks, tasks_before, tasks_after);
