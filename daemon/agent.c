@@ -428,7 +428,9 @@ static void on_stop_poll(struct loop_source *source, void *userdata)
 	struct agent *a = userdata;
 	char why[320] = "";
 
-	switch (kube_reconciler_flush_status(a->kube, why, sizeof(why))) {
+	int64_t left_ms = ((int64_t)a->stop_deadline_ns - (int64_t)monotonic_ns()) / 1000000;
+
+	switch (kube_reconciler_flush_status(a->kube, left_ms, why, sizeof(why))) {
 	case KUBE_FLUSH_DONE:
 		log_info("agent: the pending node status is written; stopping");
 		break;
@@ -441,6 +443,7 @@ static void on_stop_poll(struct loop_source *source, void *userdata)
 		break;
 	case KUBE_FLUSH_NO_NODE:
 	case KUBE_FLUSH_REJECTED:
+	case KUBE_FLUSH_DEFERRED:
 		log_warning("agent: the pending node status was not written: %s; stopping", why);
 		break;
 	}
@@ -464,13 +467,15 @@ static void stop(struct agent *a, const char *signal_name)
 		loop_exit(a->loop, 0);
 		return;
 	}
-	switch (a->kube ? kube_reconciler_flush_status(a->kube, why, sizeof(why)) : KUBE_FLUSH_DONE) {
+	switch (a->kube ? kube_reconciler_flush_status(a->kube, AGENT_STOP_FLUSH_MS, why, sizeof(why))
+			: KUBE_FLUSH_DONE) {
 	case KUBE_FLUSH_DONE:
 		log_info("agent: %s received; stopping", signal_name);
 		loop_exit(a->loop, 0);
 		return;
 	case KUBE_FLUSH_NO_NODE:
 	case KUBE_FLUSH_REJECTED:
+	case KUBE_FLUSH_DEFERRED:
 		log_info("agent: %s received; stopping, and the pending node status is not written: %s",
 			 signal_name, why);
 		loop_exit(a->loop, 0);

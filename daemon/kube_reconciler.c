@@ -70,6 +70,7 @@ struct channel {
 	struct kube_backoff backoff;
 	bool retry_pending;            /* the timer is armed for a retry after a failure */
 	bool retry_after;              /* that retry waits for the server's Retry-After */
+	int64_t retry_at_mono;         /* when that retry is due, mono_ms() */
 	bool transport_failed;         /* the last failure reached no server */
 };
 
@@ -291,6 +292,7 @@ static int64_t channel_failed(struct channel *ch, const struct kube_response *re
 	ch->transport_failed = resp && resp->status == 0;
 	ch->retry_pending = true;
 	ch->retry_after = resp && resp->retry_after_ms >= 0;
+	ch->retry_at_mono = mono_ms() + delay;
 	channel_arm(ch, delay);
 	return delay;
 }
@@ -1133,7 +1135,8 @@ static void on_channel_timer(struct loop_source *source, void *userdata)
 	}
 }
 
-enum kube_flush kube_reconciler_flush_status(struct kube_reconciler *r, char *why, size_t why_len)
+enum kube_flush kube_reconciler_flush_status(struct kube_reconciler *r, int64_t wait_ms, char *why,
+					     size_t why_len)
 {
 	struct channel *ch = &r->ch[CH_STATUS];
 
@@ -1149,6 +1152,11 @@ enum kube_flush kube_reconciler_flush_status(struct kube_reconciler *r, char *wh
 		snprintf(why, why_len, "%s", r->node_state == NODE_UNREAD ? "the Node has not been read yet"
 									  : "the Node is not registered");
 		return KUBE_FLUSH_NO_NODE;
+	}
+	if (ch->retry_pending && ch->retry_after && ch->retry_at_mono - mono_ms() > wait_ms) {
+		snprintf(why, why_len, "the API server asked to wait %lld ms more (Retry-After)",
+			 (long long)(ch->retry_at_mono - mono_ms()));
+		return KUBE_FLUSH_DEFERRED;
 	}
 	if (!r->status_flushed) {
 		r->status_flushed = true;

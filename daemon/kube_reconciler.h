@@ -78,16 +78,19 @@ enum kube_flush {
 	KUBE_FLUSH_PENDING,     /* a status write is pending or in flight */
 	KUBE_FLUSH_NO_NODE,     /* a write is pending, but the Node is not read or not registered */
 	KUBE_FLUSH_REJECTED,    /* the API server rejected the write with a status that a retry will not change */
+	KUBE_FLUSH_DEFERRED,    /* the API server asked, with Retry-After, for a wait longer than the caller's */
 };
 
 /*
- * Starts the pending status write at once, for a shutdown. The first call
- * skips the coalescing delay, the minimum interval and the backoff of a
- * retry, unless the server asked for the wait with Retry-After. Later calls
- * only report, so a caller that polls does not hammer a failing server.
- * With NO_NODE and REJECTED, why says what happened.
+ * Starts the pending status write at once, for a shutdown in which the
+ * caller waits at most wait_ms. The first call skips the coalescing delay,
+ * the minimum interval and the backoff of a retry, unless the server asked
+ * for the wait with Retry-After. Later calls only report, so a caller that
+ * polls does not hammer a failing server. With NO_NODE, REJECTED and
+ * DEFERRED, why describes what happened.
  */
-enum kube_flush kube_reconciler_flush_status(struct kube_reconciler *r, char *why, size_t why_len);
+enum kube_flush kube_reconciler_flush_status(struct kube_reconciler *r, int64_t wait_ms, char *why,
+					     size_t why_len);
 
 /* Whether the last request reached the API server (any HTTP status). */
 bool kube_reconciler_reachable(const struct kube_reconciler *r);

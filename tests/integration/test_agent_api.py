@@ -720,13 +720,14 @@ def stop_and_time(agent):
     return code, time.monotonic() - start
 
 
-def fail_transition_write(api, agent, then_code=None):
+def fail_transition_write(api, agent, then_code=None, retry_after=None):
     """Makes a transition whose first write gets a 500, so its retry waits in backoff.
 
-    With then_code, the next writes get that status."""
+    With then_code, the next writes get that status (and that Retry-After)."""
     api.add_fault("status", method="PATCH", path=rf"^/api/v1/nodes/{NODE}/status$", code=500)
     if then_code:
-        api.add_fault("status", method="PATCH", path=rf"^/api/v1/nodes/{NODE}/status$", code=then_code, times=5)
+        api.add_fault("status", method="PATCH", path=rf"^/api/v1/nodes/{NODE}/status$", code=then_code, times=5,
+                      retry_after=retry_after)
     agent.runtime.close()
     wait_for("the failed status write", lambda: [r for r in status_patches(api, ok_only=False)
                                                  if r["status"] == 500], 10)
@@ -772,22 +773,32 @@ def test_stop_bounded_when_server_unreachable(workdir):
         api.stop()
 
 
-def test_stop_after_rejected_write(workdir):
+def check_stop_without_waiting(workdir, code, retry_after, logged):
+    """After SIGTERM the flush gets code; the agent must stop at once, logging logged."""
     api = make_api(workdir)
     agent = Agent(workdir, api).start()
     try:
         wait_ready_status(api, "True")
-        fail_transition_write(api, agent, then_code=422)
-        code, took = stop_and_time(agent)
+        fail_transition_write(api, agent, then_code=code, retry_after=retry_after)
+        exit_code, took = stop_and_time(agent)
         log = agent.read_log()
-        rejected = [r for r in status_patches(api, ok_only=False) if r["status"] == 422]
-        assert code == 0, f"exit code {code}"
-        assert "the pending node status was not written: HTTP 422" in log, log
-        assert len(rejected) == 1, f"{len(rejected)} writes after the stop, expected 1"
-        assert took < 1.0, f"the agent took {took:.2f}s to stop after a 422"
+        answered = [r for r in status_patches(api, ok_only=False) if r["status"] == code]
+        assert exit_code == 0, f"exit code {exit_code}"
+        assert logged in log, log
+        assert len(answered) == 1, f"{len(answered)} writes got a {code}, expected 1"
+        assert took < 1.0, f"the agent took {took:.2f}s to stop after a {code}"
     finally:
         agent.stop()
         api.stop()
+
+
+def test_stop_after_rejected_write(workdir):
+    check_stop_without_waiting(workdir, 422, None, "the pending node status was not written: HTTP 422")
+
+
+def test_stop_keeps_long_retry_after(workdir):
+    check_stop_without_waiting(workdir, 429, 5,
+                               "the pending node status was not written: the API server asked to wait")
 
 
 def test_stop_before_node_read_keeps_state(workdir):
@@ -820,7 +831,7 @@ TESTS = [test_status_wire_format, test_transition_to_patch_delay, test_foreign_a
          test_invalid_credentials_exit_2, test_insecure_skip_verify_warns,
          test_standard_profile_refused_beside_kubelet, test_api_request_metrics, test_stop_writes_pending_status,
          test_stop_bounded_when_server_unreachable, test_stop_after_rejected_write,
-         test_stop_before_node_read_keeps_state]
+         test_stop_keeps_long_retry_after, test_stop_before_node_read_keeps_state]
 
 
 def main():
