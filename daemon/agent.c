@@ -426,9 +426,8 @@ static void on_kernel_event(void *userdata)
 static void on_stop_poll(struct loop_source *source, void *userdata)
 {
 	struct agent *a = userdata;
-	char why[320] = "";
-
 	int64_t left_ms = ((int64_t)a->stop_deadline_ns - (int64_t)monotonic_ns()) / 1000000;
+	char why[320] = "";
 
 	switch (kube_reconciler_flush_status(a->kube, left_ms, why, sizeof(why))) {
 	case KUBE_FLUSH_DONE:
