@@ -804,8 +804,11 @@ def test_stop_keeps_long_retry_after(workdir):
 def test_stop_before_node_read_keeps_state(workdir):
     state = os.path.join(workdir, "state.json")
     local = Agent(workdir, None).start()
-    wait_for("the first evaluation", lambda: "every condition has had its first evaluation" in local.read_log(), 10)
-    local.stop()
+    try:
+        wait_for("the first evaluation", lambda: "every condition has had its first evaluation" in local.read_log(),
+                 10)
+    finally:
+        local.stop()
     saved = json.load(open(state))["conditions"]
     assert any(c["type"] == "KernelReady" for c in saved), saved
 
