@@ -33,10 +33,7 @@
 struct pidmon_shared shared;
 struct pidmon_cpu cpus[PIDMON_CPU_SLOTS];
 
-/*
- * Tasks whose parent process is the watched one are also counted here, so a
- * test can check exact counts on a busy node.
- */
+/* Counts of the watched parent's children, so a test can check exact counts on a busy node. */
 struct pidmon_watched watched;
 
 static __always_inline bool parent_is_watched(__u32 watch, struct task_struct *task)

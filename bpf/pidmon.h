@@ -10,14 +10,14 @@
 #ifndef NODECOND_BPF_PIDMON_H
 #define NODECOND_BPF_PIDMON_H
 
-/* CPUs with a slot of their own; higher CPU ids share slots, still exactly. */
+/* Number of exit count slots. Higher CPU ids share slots, and their counts stay exact. */
 #define PIDMON_CPU_SLOTS 256
 
 /* Counts written by fork and free. */
 struct pidmon_shared {
-	/* forks - frees since attach; negative when tasks older than the attach exit */
+	/* forks minus frees since attach, negative when tasks older than the attach exit */
 	__s64 live_delta;
-	/* max of live_delta since user space last exchanged it for the current value */
+	/* maximum of live_delta since user space last exchanged it for the current value */
 	__s64 peak_delta;
 	__u64 forks;
 	__u64 frees;

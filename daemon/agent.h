@@ -81,9 +81,9 @@ struct agent {
 	struct loop_source *tick_source;
 	int signal_fd;
 
-	/* SIGTERM came while a status write was pending; the agent stops when it is written. */
+	/* Set when a stop signal came while a status write was pending. The agent stops once it is written. */
 	bool stopping;
-	uint64_t stop_deadline_ns;    /* CLOCK_MONOTONIC; the agent stops then, written or not */
+	uint64_t stop_deadline_ns;    /* time on CLOCK_MONOTONIC when the agent stops, written or not */
 	struct loop_source *stop_timer;
 
 	/* Each tick's samples for --record FILE and GET /v1/record. */

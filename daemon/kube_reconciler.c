@@ -70,7 +70,7 @@ struct channel {
 	struct kube_backoff backoff;
 	bool retry_pending;            /* the timer is armed for a retry after a failure */
 	bool retry_after;              /* that retry waits for the server's Retry-After */
-	int64_t retry_at_mono;         /* when that retry is due, mono_ms() */
+	int64_t retry_at_mono;         /* time that retry is due, in mono_ms() milliseconds */
 	bool transport_failed;         /* the last failure reached no server */
 };
 
@@ -219,6 +219,14 @@ static enum failure_kind classify(const struct kube_response *resp)
 	default:
 		return resp->status >= 500 ? FAIL_SERVER : FAIL_REJECTED;
 	}
+}
+
+/* Returns true when a retry of the same request cannot get another response: a 4xx other than 408 and 429. */
+static bool failure_is_final(const struct kube_response *resp)
+{
+	enum failure_kind kind = classify(resp);
+
+	return kind != FAIL_TRANSPORT && kind != FAIL_SERVER && kind != FAIL_THROTTLED && resp->status != 408;
 }
 
 /* Describes a failed response: the transport error, or the status and the Status message. */
@@ -656,23 +664,20 @@ static void on_status_done(const struct kube_response *resp, void *userdata)
 	ch->call = NULL;
 	if (resp->status == 404) {
 		memset(r->has_sending, 0, sizeof(r->has_sending));
-		/* Nothing was written; a stop must not take the write as done. */
+		/* Nothing was written, so a stop must not take the write as done. */
 		r->status_dirty = true;
 		node_missing(r);
 		start_sync(r);
 		return;
 	}
 	if (!kube_status_ok(resp->status)) {
-		enum failure_kind kind = classify(resp);
-
 		/* Nothing was written: the next attempt sends the latest state. */
 		for (int k = 0; k < _CONDITION_KIND_MAX; k++)
 			if (r->has_sending[k])
 				r->has_queued[k] = false;
 		memset(r->has_sending, 0, sizeof(r->has_sending));
 		r->status_dirty = true;
-		if (r->status_flushed && kind != FAIL_TRANSPORT && kind != FAIL_SERVER && kind != FAIL_THROTTLED &&
-		    resp->status != 408)
+		if (r->status_flushed && failure_is_final(resp))
 			describe(resp, r->status_flush_error, sizeof(r->status_flush_error));
 		channel_failed(ch, resp, NULL);
 		return;

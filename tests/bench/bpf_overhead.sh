@@ -94,6 +94,12 @@ stop_helper() {
 	helper_pid=""
 }
 
+# Prints "name runs ns_per_run" for each program name in a totals file,
+# summing the lines of the same name (0 ns for a program that never ran).
+average_by_name() {
+	awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) print p, cnt[p], cnt[p] ? ns[p] / cnt[p] : 0 }' "$1"
+}
+
 # Adds the run counts of the helper's programs to the per-name totals in $1.
 collect_ours() {
 	prog_stats | awk 'NR == FNR { ours[$1] = 1; next } ($1 in ours) { print $2, $3, $4 }' "$work/ours" - >> "$1"
@@ -149,7 +155,7 @@ for load in $loads; do
 done
 echo
 echo "== nodecond programs: runs and average ns per run, all attached phases together"
-awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) printf "%-16s %10d runs  %8.1f ns/run\n", p, cnt[p], cnt[p] ? ns[p] / cnt[p] : 0 }' "$work/prog_totals" | sort
+average_by_name "$work/prog_totals" | awk '{ printf "%-16s %10d runs  %8.1f ns/run\n", $1, $2, $3 }' | sort
 
 echo
 echo "== libbpf-tools biolatency on the same block loop"
@@ -172,8 +178,8 @@ fi
 
 echo
 echo "== own cost: ns per run above an empty program on the same tracepoint"
-awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) if (cnt[p]) print p, ns[p] / cnt[p] }' "$work/floor_totals" > "$work/floor"
-awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) if (cnt[p]) print p, ns[p] / cnt[p] }' "$work/prog_totals" |
+average_by_name "$work/floor_totals" > "$work/floor"
+average_by_name "$work/prog_totals" |
 	awk 'BEGIN {
 		tp["process_fork_exact"] = "floor_fork"; tp["process_fork_approx"] = "floor_fork"
 		tp["process_exit"] = "floor_exit"; tp["kubelet_exit"] = "floor_exit"
@@ -181,7 +187,7 @@ awk '{ cnt[$1] += $2; ns[$1] += $3 } END { for (p in cnt) if (cnt[p]) print p, n
 		tp["block_rq_issue"] = "floor_rq_issue"; tp["block_rq_complete"] = "floor_rq_complete"
 		tp["kfree_skb"] = "floor_kfree_skb"
 	}
-	NR == FNR { floor[$1] = $2; next }
+	NR == FNR { floor[$1] = $3; next }
 	($1 in tp) && (tp[$1] in floor) {
-		printf "%-20s %8.1f ns/run, empty program %8.1f ns/run, own cost %8.1f ns\n", $1, $2, floor[tp[$1]], $2 - floor[tp[$1]]
+		printf "%-20s %8.1f ns/run, empty program %8.1f ns/run, own cost %8.1f ns\n", $1, $3, floor[tp[$1]], $3 - floor[tp[$1]]
 	}' "$work/floor" - | sort

@@ -345,7 +345,7 @@ static pid_t start_global_oom_victim(uint64_t mem_total)
 	_exit(4);
 }
 
-/* The sampler, BPF or not: a system-wide kill is an event and counts in memory.oomKills. */
+/* Checks that a system-wide kill is an event and counts in memory.oomKills, with BPF or without. */
 static void test_oom_system_wide(bool disable_bpf)
 {
 	const char *name = disable_bpf ? "system-wide oom kill counted as node pressure (kmsg fallback)" :
