@@ -36,7 +36,9 @@ struct start {
  * less. It was dropped because a node's disks can own more request structs
  * than the map has entries (an NVMe disk with a queue per CPU). An LRU map
  * then evicted entries of requests still in flight, losing their
- * completions.
+ * completions. The loader sets max_entries before load (DISKLAT_MAX_REQUESTS
+ * in the agent). An issue that finds the map full is not timed and is
+ * counted in lost_requests.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -17,6 +17,7 @@
 #define DISKLAT_SUB_BUCKETS (1 << DISKLAT_SUB_BITS)
 #define DISKLAT_MAX_LOG2 25	/* 2^25 us is about 33.5 s */
 #define DISKLAT_BUCKETS ((DISKLAT_MAX_LOG2 - DISKLAT_SUB_BITS + 2) * DISKLAT_SUB_BUCKETS)
+/* Capacity of the agent's map of issue times, in requests in flight. */
 #define DISKLAT_MAX_REQUESTS 10240
 
 /* Counters of one watched device, indexed like disklat_devs. */

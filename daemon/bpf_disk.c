@@ -16,6 +16,7 @@
 
 struct bpf_disk {
 	struct disklat_bpf *skel;
+	uint32_t max_requests;	/* entries of the started map */
 	/* Cumulative kernel counters at the previous read, per slot. */
 	struct disklat_dev_stats prev[DISKLAT_MAX_DEVS];
 };
@@ -24,6 +25,7 @@ static int configure(void *userdata, const struct btf *vmlinux, char *reason, si
 {
 	struct bpf_disk *d = userdata;
 	bool single_arg;
+	int r;
 
 	if (!bpf_loader_tracepoint_exists(vmlinux, "block_rq_issue") ||
 	    !bpf_loader_tracepoint_exists(vmlinux, "block_rq_complete")) {
@@ -34,19 +36,37 @@ static int configure(void *userdata, const struct btf *vmlinux, char *reason, si
 	single_arg = bpf_loader_tracepoint_arg_is_struct(vmlinux, "block_rq_issue", 0, "request");
 	bpf_program__set_autoload(d->skel->progs.block_rq_issue, single_arg);
 	bpf_program__set_autoload(d->skel->progs.block_rq_issue_with_queue, !single_arg);
+
+	r = bpf_map__set_max_entries(d->skel->maps.started, d->max_requests);
+	if (r < 0) {
+		snprintf(reason, reason_len, "setting the request map's capacity to %u failed: %s",
+			 d->max_requests, strerror(-r));
+		return r;
+	}
 	return 0;
 }
 
 int bpf_disk_open(struct bpf_disk **ret, char *reason, size_t reason_len)
 {
+	return bpf_disk_open_with_capacity(ret, DISKLAT_MAX_REQUESTS, reason, reason_len);
+}
+
+int bpf_disk_open_with_capacity(struct bpf_disk **ret, uint32_t max_requests, char *reason,
+				size_t reason_len)
+{
 	struct bpf_disk *d;
 	int r;
 
+	if (max_requests == 0) {
+		snprintf(reason, reason_len, "invalid request map capacity 0: expected at least 1");
+		return -EINVAL;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
+	d->max_requests = max_requests;
 	d->skel = disklat_bpf__open();
 	r = bpf_loader_load_skeleton(d->skel ? d->skel->skeleton : NULL, !d->skel, configure, d, reason,
 				     reason_len);
@@ -112,4 +132,9 @@ int bpf_disk_read_window(struct bpf_disk *d, size_t slot, struct bpf_disk_window
 uint64_t bpf_disk_lost(const struct bpf_disk *d)
 {
 	return __atomic_load_n(&d->skel->bss->lost_requests, __ATOMIC_RELAXED);
+}
+
+uint32_t bpf_disk_capacity(const struct bpf_disk *d)
+{
+	return d->max_requests;
 }

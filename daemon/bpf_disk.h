@@ -24,8 +24,18 @@ struct bpf_disk_window {
 	uint64_t errors;
 };
 
-/* Loads and attaches the programs. Returns 0, or a negative errno with a one-line reason. */
+/*
+ * Loads and attaches the programs, with room for DISKLAT_MAX_REQUESTS
+ * requests in flight. Returns 0, or a negative errno with a one-line reason.
+ */
 int bpf_disk_open(struct bpf_disk **ret, char *reason, size_t reason_len);
+
+/*
+ * Same as bpf_disk_open() with room for max_requests requests in flight
+ * (at least 1), so tests can fill the map. Returns -EINVAL for 0.
+ */
+int bpf_disk_open_with_capacity(struct bpf_disk **ret, uint32_t max_requests, char *reason,
+				size_t reason_len);
 
 void bpf_disk_free(struct bpf_disk *d);
 
@@ -39,7 +49,13 @@ int bpf_disk_set_devices(struct bpf_disk *d, const dev_t *devs, size_t n);
 /* Reads what slot completed since the previous read (or set_devices). */
 int bpf_disk_read_window(struct bpf_disk *d, size_t slot, struct bpf_disk_window *ret);
 
-/* Issues not timed because the kernel's request map was full, since open. */
+/*
+ * Returns the requests not timed since open because the kernel's request
+ * map was full: requests to the watched disks only, all disks together.
+ */
 uint64_t bpf_disk_lost(const struct bpf_disk *d);
+
+/* Returns the capacity of the kernel's request map, in requests in flight. */
+uint32_t bpf_disk_capacity(const struct bpf_disk *d);
 
 #endif

@@ -59,9 +59,10 @@ void bpf_loader_capture_start(void);
 const char *bpf_loader_captured_warning(void);
 
 /*
- * Chooses the programs (bpf_program__set_autoload()) and read-only settings
- * of an opened skeleton for the running kernel. Returns 0, or a negative
- * errno with a one-line reason when the sampler cannot work at all.
+ * Chooses the programs (bpf_program__set_autoload()), read-only settings
+ * and map sizes of an opened skeleton for the running kernel. Returns 0, or
+ * a negative errno with a one-line reason when the sampler cannot work at
+ * all.
  */
 typedef int (*bpf_loader_configure_fn)(void *userdata, const struct btf *vmlinux, char *reason,
 				       size_t reason_len);

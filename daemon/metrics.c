@@ -216,11 +216,18 @@ static void render_programs(struct text *t, const struct agent *a)
 
 	struct sampler_program programs[SAMPLER_PROGRAMS_MAX];
 	int n = a->sampler ? sampler_programs(a->sampler, programs, SAMPLER_PROGRAMS_MAX) : 0;
+	uint64_t untimed;
 
 	family(t, "nodecond_bpf_sampler_loaded", "gauge",
 	       "Whether a BPF sampler object is loaded and attached (1) or disabled in favour of its fallback (0).");
 	for (int i = 0; i < n; i++)
 		text_printf(t, "nodecond_bpf_sampler_loaded{sampler=\"%s\"} %d\n", programs[i].name, programs[i].loaded);
+
+	family(t, "nodecond_bpf_disk_untimed_requests_total", "counter",
+	       "Block requests to the watched disks that disklat did not time since the agent started, "
+	       "because its map of requests in flight was full.");
+	if (a->sampler && sampler_disk_untimed_requests(a->sampler, &untimed))
+		text_printf(t, "nodecond_bpf_disk_untimed_requests_total %llu\n", (unsigned long long)untimed);
 
 	/* Without statistics the kernel counts nothing: leave the counters out rather than report 0. */
 	family(t, "nodecond_bpf_run_stats_available", "gauge",

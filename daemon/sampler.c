@@ -77,6 +77,8 @@ int sampler_new(struct sampler **ret, const struct nodecond_config *cfg, const s
 	s->opts = *opts;
 	if (!s->opts.proc_net_dir)
 		s->opts.proc_net_dir = "/proc/net";
+	if (!s->opts.disk_max_requests)
+		s->opts.disk_max_requests = DISKLAT_MAX_REQUESTS;
 	s->kmsg_fd = -1;
 	s->net_prev_reasons = calloc(NETMON_REASONS, sizeof(uint64_t));
 	s->net_tick_reasons = calloc(NETMON_REASONS, sizeof(uint64_t));
@@ -103,7 +105,8 @@ int sampler_new(struct sampler **ret, const struct nodecond_config *cfg, const s
 		     bpf_pid_open(&s->pid, s->pid_reason, sizeof(s->pid_reason)));
 	OPEN_SAMPLER(s, disk, s->disk_reason, "disklat",
 		     "disk.latency falls back to /proc/diskstats averages and disk.errors has no source",
-		     bpf_disk_open(&s->disk, s->disk_reason, sizeof(s->disk_reason)));
+		     bpf_disk_open_with_capacity(&s->disk, s->opts.disk_max_requests, s->disk_reason,
+						 sizeof(s->disk_reason)));
 	OPEN_SAMPLER(s, net, s->net_reason, "netmon",
 		     "net.drops and net.retransmits fall back to /proc/net/snmp and /proc/net/dev",
 		     bpf_net_open(&s->net, s->net_reason, sizeof(s->net_reason)));
@@ -506,11 +509,38 @@ static void detail_append(char *detail, size_t len, const char *fmt, ...)
 	va_end(args);
 }
 
+/* Returns the requests that disklat could not time since the previous call. */
+static uint64_t read_untimed_requests(struct sampler *s)
+{
+	uint64_t lost = bpf_disk_lost(s->disk), untimed = lost - s->disk_lost_prev;
+
+	s->disk_lost_prev = lost;
+	return untimed;
+}
+
+/* Logs once when a tick with untimed requests follows a tick without. */
+static void log_untimed_requests(struct sampler *s, uint64_t untimed, uint64_t timed)
+{
+	if (untimed > 0 && !s->disk_untimed_prev)
+		log_warning("disk: %llu requests not timed in the window, because more than %u requests were in "
+			    "flight (the capacity of disklat's request map). disk.latency's p99 comes from the "
+			    "%llu timed requests and can be lower than the real one. Each window's count is in "
+			    "disk.latency's detail, the total in nodecond_bpf_disk_untimed_requests_total.",
+			    (unsigned long long)untimed, bpf_disk_capacity(s->disk), (unsigned long long)timed);
+	s->disk_untimed_prev = untimed > 0;
+}
+
 static void sample_disk_bpf(struct sampler *s, struct signal_sample *latency, struct signal_sample *errors)
 {
 	uint64_t worst_us = 0, failed = 0, completed = 0;
+	uint64_t untimed = read_untimed_requests(s);
 	struct bpf_disk_window w;
 
+	/* First, so the per-disk parts and not this one are cut when the detail is full. */
+	if (untimed > 0)
+		detail_append(latency->detail, sizeof(latency->detail),
+			      "%llu requests not timed: more than %u requests were in flight",
+			      (unsigned long long)untimed, bpf_disk_capacity(s->disk));
 	for (int i = 0; i < s->n_disk_devs; i++) {
 		if (bpf_disk_read_window(s->disk, (size_t)i, &w) < 0)
 			continue;
@@ -528,10 +558,19 @@ static void sample_disk_bpf(struct sampler *s, struct signal_sample *latency, st
 			detail_append(errors->detail, sizeof(errors->detail), "%s %llu failed", s->disk_names[i],
 				      (unsigned long long)w.errors);
 	}
-	/* No request in the window is no latency, not a missing observation. */
-	signal_sample_set(latency, "bpf", (int64_t)((worst_us + 999) / 1000));
-	if (completed == 0)
-		detail_append(latency->detail, sizeof(latency->detail), "no requests completed in the window");
+	if (completed == 0 && untimed > 0) {
+		/* Busy, not idle: every request of the window went untimed, so 0 ms would mislead. */
+		signal_sample_set_unobserved(latency, "bpf",
+					     "no timed requests completed in the window: %llu requests not timed, "
+					     "because more than %u requests were in flight",
+					     (unsigned long long)untimed, bpf_disk_capacity(s->disk));
+	} else {
+		/* No request in the window is no latency, not a missing observation. */
+		signal_sample_set(latency, "bpf", (int64_t)((worst_us + 999) / 1000));
+		if (completed == 0)
+			detail_append(latency->detail, sizeof(latency->detail), "no requests completed in the window");
+	}
+	log_untimed_requests(s, untimed, completed);
 	signal_sample_set(errors, "bpf", (int64_t)failed);
 	if (!errors->detail[0])
 		snprintf(errors->detail, sizeof(errors->detail), "%llu requests completed",
@@ -728,6 +767,14 @@ void sampler_collect(struct sampler *s, uint64_t now_ns, struct signal_sample *o
 	else
 		signal_sample_set_unobserved(&out[SIGNAL_APISERVER_REACHABLE], "client",
 					     "local mode: no API server configured");
+}
+
+bool sampler_disk_untimed_requests(const struct sampler *s, uint64_t *ret)
+{
+	if (!s->disk)
+		return false;
+	*ret = bpf_disk_lost(s->disk);
+	return true;
 }
 
 bool sampler_kubelet_expected(const struct sampler *s)

@@ -29,6 +29,7 @@ struct sampler_options {
 	bool disable_bpf;             /* use the fallbacks only */
 	bool api_server_configured;
 	const char *proc_net_dir;     /* fallback network counters; NULL: /proc/net */
+	uint32_t disk_max_requests;   /* capacity of disklat's request map; 0: DISKLAT_MAX_REQUESTS */
 };
 
 /* Kernel events kept for /v1/events; older ones are dropped and counted. */
@@ -77,6 +78,13 @@ void sampler_reconfigure(struct sampler *s, const struct nodecond_config *cfg);
  * enum signal_id. now_ns is CLOCK_MONOTONIC.
  */
 void sampler_collect(struct sampler *s, uint64_t now_ns, struct signal_sample *out);
+
+/*
+ * Sets *ret to the block requests to the watched disks that disklat could
+ * not time since the agent started, because more requests were in flight
+ * than its map has entries. Returns false when disklat is not loaded.
+ */
+bool sampler_disk_untimed_requests(const struct sampler *s, uint64_t *ret);
 
 /* Whether a kubelet is expected on this host, as last determined. */
 bool sampler_kubelet_expected(const struct sampler *s);

@@ -801,7 +801,8 @@ def test_metrics(workdir):
         assert status == 200, status
         for name in ("nodecond_condition_status{kind=\"MemoryPressure\"", "nodecond_memory_available_bytes",
                      "nodecond_pid_available", "nodecond_signal_observed", "nodecond_bpf_sampler_loaded",
-                     "nodecond_socket_requests_total", "process_resident_memory_bytes"):
+                     "nodecond_socket_requests_total", "nodecond_bpf_disk_untimed_requests_total",
+                     "process_resident_memory_bytes"):
             assert name in body, f"{name} missing from /metrics"
         assert "nodecond_bpf_run_stats_available 1" in body, "BPF run statistics were not enabled"
         subprocess.run(["true"], check=True)  # at least one fork for the fork program to count

@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sched.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <linux/aio_abi.h>
 
 #include "daemon/bpf_disk.h"
 #include "daemon/bpf_kubelet.h"
@@ -60,6 +62,11 @@
 #define DIRECT_IOS 256
 #define DISK_ERROR_TMPFS_BYTES (1ul << 20)
 #define DISK_ERROR_WRITES 1024
+#define SMALL_MAP_REQUESTS 2	/* capacity of disklat's request map in the tests that fill it */
+/* Requests in flight at once, below the loop driver's queue depth of 128 (drivers/block/loop.c). */
+#define BURST_REQUESTS 64
+#define BURSTS 8
+#define SERIAL_IOS 64
 #define UDP_DATAGRAMS 100
 #define TCP_PORT 47123
 
@@ -790,6 +797,382 @@ out:
 	loop_destroy(&l);
 }
 
+/* Cumulative counters of a block device, from /sys/block/NAME/stat. */
+struct block_stat {
+	uint64_t completed;	/* reads and writes completed */
+	uint64_t in_flight;
+};
+
+static int read_block_stat(const char *dev, struct block_stat *ret)
+{
+	const char *slash = strrchr(dev, '/');
+	unsigned long long f[9];
+	char path[128], text[512];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", slash ? slash + 1 : dev);
+	if (procfs_read_file(path, text, sizeof(text)) < 0)
+		return -EIO;
+	if (sscanf(text, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2], &f[3], &f[4],
+		   &f[5], &f[6], &f[7], &f[8]) != 9)
+		return -EINVAL;
+	ret->completed = f[0] + f[4];
+	ret->in_flight = f[8];
+	return 0;
+}
+
+/*
+ * Waits up to 1 s for dev to have no request in flight, then reads its
+ * counters, because an I/O returns to its caller before the block layer
+ * counts the request as completed. Returns 0, -ETIMEDOUT or the read's
+ * -errno.
+ */
+static int read_block_stat_idle(const char *dev, struct block_stat *ret)
+{
+	for (int i = 0; i < 100; i++) {
+		int r = read_block_stat(dev, ret);
+
+		if (r < 0 || ret->in_flight == 0)
+			return r;
+		sleep_ms(10);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Runs bursts of BURST_REQUESTS direct 4 KiB requests on dev, each burst
+ * submitted with one io_submit() and waited for whole, so that many
+ * requests are in flight at once. With writes, even requests write and odd
+ * ones read. Without, all read. Requests lie 8 KiB apart, so none merge.
+ * Returns how many succeeded, or -errno (-ENOSYS for a kernel without AIO).
+ */
+static int io_bursts(const char *dev, int bursts, bool writes)
+{
+	struct iocb iocbs[BURST_REQUESTS], *list[BURST_REQUESTS];
+	struct io_event events[BURST_REQUESTS];
+	aio_context_t ctx = 0;
+	int fd, done = 0, r = 0;
+	char *bufs;
+
+	if (posix_memalign((void **)&bufs, 4096, BURST_REQUESTS * 4096))
+		return -ENOMEM;
+	memset(bufs, 0xcd, BURST_REQUESTS * 4096);
+	fd = open(dev, (writes ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (syscall(SYS_io_setup, BURST_REQUESTS, &ctx) < 0) {
+		r = -errno;
+		goto out;
+	}
+
+	for (int b = 0; b < bursts && r == 0; b++) {
+		long submitted, reaped = 0;
+
+		for (int i = 0; i < BURST_REQUESTS; i++) {
+			memset(&iocbs[i], 0, sizeof(iocbs[i]));
+			iocbs[i].aio_fildes = (uint32_t)fd;
+			iocbs[i].aio_lio_opcode = writes && i % 2 == 0 ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+			iocbs[i].aio_buf = (uint64_t)(uintptr_t)(bufs + (size_t)i * 4096);
+			iocbs[i].aio_nbytes = 4096;
+			iocbs[i].aio_offset = (int64_t)((b * BURST_REQUESTS + i) % 512) * 8192;
+			list[i] = &iocbs[i];
+		}
+		submitted = syscall(SYS_io_submit, ctx, (long)BURST_REQUESTS, list);
+		if (submitted < 0) {
+			r = -errno;
+			break;
+		}
+		while (reaped < submitted) {
+			long n = syscall(SYS_io_getevents, ctx, submitted - reaped, submitted - reaped, events, NULL);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				r = -errno;
+				break;
+			}
+			for (long i = 0; i < n; i++)
+				if (events[i].res == 4096)
+					done++;
+			reaped += n;
+		}
+	}
+	syscall(SYS_io_destroy, ctx);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(bufs);
+	return r < 0 ? r : done;
+}
+
+/*
+ * disklat with room for SMALL_MAP_REQUESTS requests in flight, against
+ * bursts of BURST_REQUESTS. The requests that find the map full must be
+ * counted as lost, and timed and lost requests must add up to what the
+ * device completed. Afterwards the map must be empty again.
+ */
+static void test_disk_full_map(void)
+{
+	const char *lname = "disk full map counts lost requests";
+	const char *cname = "disk timed plus lost equals completions";
+	const char *ename = "disk map empty after a burst";
+	struct block_stat before = { 0 }, after = { 0 };
+	struct bpf_disk_window w;
+	struct bpf_disk *d = NULL;
+	uint64_t lost_before, lost, completed;
+	int64_t gap;
+	struct loop_dev l;
+	char reason[512];
+	struct stat st;
+	int done, r;
+
+	r = loop_create(&l, 0);
+	if (r < 0) {
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", lname, strerror(-r));
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", cname, strerror(-r));
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", ename, strerror(-r));
+		return;
+	}
+	stat(l.dev, &st);
+	if (bpf_disk_open_with_capacity(&d, SMALL_MAP_REQUESTS, reason, sizeof(reason)) < 0) {
+		fail(lname, "%s", reason);
+		printf("skip - %s: disklat did not load\n", cname);
+		printf("skip - %s: disklat did not load\n", ename);
+		goto out;
+	}
+	bpf_disk_set_devices(d, &st.st_rdev, 1);
+
+	r = read_block_stat_idle(l.dev, &before);
+	bpf_disk_read_window(d, 0, &w);
+	lost_before = bpf_disk_lost(d);
+	done = io_bursts(l.dev, BURSTS, true);
+	if (r == 0)
+		r = read_block_stat_idle(l.dev, &after);
+	bpf_disk_read_window(d, 0, &w);
+	lost = bpf_disk_lost(d) - lost_before;
+
+	if (done == -ENOSYS) {
+		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", lname);
+		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", cname);
+		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", ename);
+		goto free_disk;
+	}
+	if (done != BURSTS * BURST_REQUESTS)
+		fail(lname, "%d of %d requests on %s succeeded%s%s", done, BURSTS * BURST_REQUESTS, l.dev,
+		     done < 0 ? ": " : "", done < 0 ? strerror(-done) : "");
+	else if (lost == 0)
+		fail(lname, "no request counted as lost, although %d bursts of %d requests went to a map of %d "
+		     "entries (%llu timed)", BURSTS, BURST_REQUESTS, SMALL_MAP_REQUESTS,
+		     (unsigned long long)w.completions);
+	else
+		printf("ok - %s (%s: %llu of %d requests lost, %llu timed)\n", lname, l.dev,
+		       (unsigned long long)lost, BURSTS * BURST_REQUESTS, (unsigned long long)w.completions);
+
+	/* One completion may be missed, as test_disk_errors() explains. */
+	completed = after.completed - before.completed;
+	gap = (int64_t)completed - (int64_t)(w.completions + lost);
+	if (r < 0)
+		fail(cname, "reading /sys/block of %s failed: %s", l.dev, strerror(-r));
+	else if (gap > 1 || gap < -1)
+		fail(cname, "%llu timed + %llu lost = %llu, but %s completed %llu reads and writes (gap %lld, at "
+		     "most 1 allowed)", (unsigned long long)w.completions, (unsigned long long)lost,
+		     (unsigned long long)(w.completions + lost), l.dev, (unsigned long long)completed, (long long)gap);
+	else
+		printf("ok - %s (%llu timed + %llu lost, %llu completed, gap %lld)\n", cname,
+		       (unsigned long long)w.completions, (unsigned long long)lost, (unsigned long long)completed,
+		       (long long)gap);
+
+	/*
+	 * With one request in flight at a time, a loss means that entries of
+	 * the burst's requests fill the map. One entry left by a skipped
+	 * completion (see test_disk_errors()) still leaves room.
+	 */
+	before = after;
+	lost_before = bpf_disk_lost(d);
+	done = direct_io(l.dev, SERIAL_IOS, false, NULL);
+	if (r == 0)
+		r = read_block_stat_idle(l.dev, &after);
+	bpf_disk_read_window(d, 0, &w);
+	lost = bpf_disk_lost(d) - lost_before;
+	completed = after.completed - before.completed;
+	gap = (int64_t)completed - (int64_t)w.completions;
+	if (done != SERIAL_IOS)
+		fail(ename, "%d of %d serial direct I/Os succeeded", done, SERIAL_IOS);
+	else if (r < 0)
+		fail(ename, "reading /sys/block of %s failed: %s", l.dev, strerror(-r));
+	else if (lost != 0)
+		fail(ename, "%llu of %d serial requests lost: the burst's requests left entries in the %d-entry map",
+		     (unsigned long long)lost, SERIAL_IOS, SMALL_MAP_REQUESTS);
+	else if (gap > 1 || gap < -1)
+		fail(ename, "%llu of %llu serial requests timed (gap %lld, at most 1 allowed)",
+		     (unsigned long long)w.completions, (unsigned long long)completed, (long long)gap);
+	else
+		printf("ok - %s (%llu of %llu serial requests timed, none lost)\n", ename,
+		       (unsigned long long)w.completions, (unsigned long long)completed);
+free_disk:
+	bpf_disk_free(d);
+out:
+	loop_destroy(&l);
+}
+
+/* Mounts a new ext2 filesystem on l's device at l->dir/mnt. Returns 0 or -errno. */
+static int loop_mount_ext2(struct loop_dev *l, char *mnt, size_t len)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "mke2fs -F %s >/dev/null 2>&1", l->dev);
+	if (run_command(cmd, NULL, 0) < 0)
+		return -ENOENT;
+	snprintf(mnt, len, "%s/mnt", l->dir);
+	if (mkdir(mnt, 0700) < 0)
+		return -errno;
+	/* The ext4 driver mounts ext2 where the kernel has no ext2 driver of its own. */
+	if (mount(l->dev, mnt, "ext2", 0, NULL) == 0 || mount(l->dev, mnt, "ext4", 0, NULL) == 0)
+		return 0;
+	rmdir(mnt);
+	return -errno;
+}
+
+/*
+ * Runs bursts of reads on dev between two ticks of s and copies the
+ * disk.latency sample of the second tick to ret. bursts 0 runs no I/O.
+ */
+static int sampler_tick_after_bursts(struct sampler *s, const char *dev, int bursts, struct signal_sample *ret)
+{
+	static struct signal_sample samples[_SIGNAL_MAX];
+	int r = bursts > 0 ? io_bursts(dev, bursts, false) : 0;
+
+	sampler_collect(s, monotonic_ns(), samples);
+	*ret = samples[SIGNAL_DISK_LATENCY];
+	return r;
+}
+
+/* Counts the lines of path that contain text. */
+static int count_lines_with(const char *path, const char *text)
+{
+	char line[2048];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, text))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The whole sampler on an ext2 filesystem on a loop device, disklat with
+ * room for SMALL_MAP_REQUESTS requests in flight: four windows with bursts
+ * of reads in the first, second and fourth. The detail of disk.latency must
+ * name the untimed requests in exactly those windows, and the warning must
+ * be logged in the first and fourth only.
+ */
+static void test_disk_untimed_detail(void)
+{
+	const char *name = "disk.latency detail names untimed requests";
+	const char *wname = "disk untimed warning once per streak";
+	struct sampler_options opts = { .disk_max_requests = SMALL_MAP_REQUESTS };
+	struct signal_sample latency[4];
+	struct nodecond_config cfg;
+	struct sampler *s = NULL;
+	struct signal_sample first[_SIGNAL_MAX];
+	char mnt[128], log_path[160], phrase[96];
+	const char *loop_name;
+	int saved_stderr = -1, log_fd, level = log_get_max_level(), warnings, r;
+	int io[4];
+	struct loop_dev l;
+
+	r = loop_create(&l, 0);
+	if (r < 0) {
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", name, strerror(-r));
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", wname, strerror(-r));
+		return;
+	}
+	loop_name = strrchr(l.dev, '/') + 1;
+	snprintf(phrase, sizeof(phrase), " requests not timed: more than %d requests were in flight",
+		 SMALL_MAP_REQUESTS);
+	r = loop_mount_ext2(&l, mnt, sizeof(mnt));
+	if (r < 0) {
+		printf("skip - %s: cannot make and mount an ext2 filesystem on %s (mke2fs of e2fsprogs or "
+		       "busybox): %s\n", name, l.dev, strerror(-r));
+		printf("skip - %s: no ext2 filesystem on %s\n", wname, l.dev);
+		loop_destroy(&l);
+		return;
+	}
+	init_config(&cfg);
+	snprintf(cfg.nodefs_path, sizeof(cfg.nodefs_path), "%s", mnt);
+	snprintf(cfg.imagefs_path, sizeof(cfg.imagefs_path), "%s", mnt);
+	if (sampler_new(&s, &cfg, &opts) < 0) {
+		fail(name, "sampler_new failed");
+		printf("skip - %s: no sampler\n", wname);
+		goto out;
+	}
+	sampler_collect(s, monotonic_ns(), first);
+
+	/* The sampler logs its warning to stderr, so stderr goes to a file for the four windows. */
+	snprintf(log_path, sizeof(log_path), "%s/agent.log", l.dir);
+	log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (log_fd >= 0) {
+		fflush(stderr);
+		saved_stderr = dup(STDERR_FILENO);
+		dup2(log_fd, STDERR_FILENO);
+		close(log_fd);
+		log_set_max_level(level > LOG_WARNING ? level : LOG_WARNING);
+	}
+	io[0] = sampler_tick_after_bursts(s, l.dev, 2, &latency[0]);
+	io[1] = sampler_tick_after_bursts(s, l.dev, 2, &latency[1]);
+	io[2] = sampler_tick_after_bursts(s, l.dev, 0, &latency[2]);
+	io[3] = sampler_tick_after_bursts(s, l.dev, 2, &latency[3]);
+	if (saved_stderr >= 0) {
+		fflush(stderr);
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		log_set_max_level(level);
+	}
+	warnings = count_lines_with(log_path, "requests not timed in the window");
+	unlink(log_path);
+
+	if (strcmp(first[SIGNAL_DISK_LATENCY].source, "bpf") != 0)
+		fail(name, "disk.latency comes from %s, not bpf: %s", first[SIGNAL_DISK_LATENCY].source,
+		     first[SIGNAL_DISK_LATENCY].reason);
+	else if (io[0] == -ENOSYS)
+		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", name);
+	else if (io[0] != 2 * BURST_REQUESTS || io[1] != 2 * BURST_REQUESTS || io[3] != 2 * BURST_REQUESTS)
+		fail(name, "%d, %d and %d of %d reads on %s succeeded in windows 1, 2 and 4", io[0], io[1], io[3],
+		     2 * BURST_REQUESTS, l.dev);
+	else if (!strstr(latency[0].detail, loop_name))
+		fail(name, "%s is not watched: the detail is \"%s\"", loop_name, latency[0].detail);
+	else if (!strstr(latency[0].detail, phrase))
+		fail(name, "window 1 with bursts: \"%s\" lacks \"N%s\"", latency[0].detail, phrase);
+	else if (!strstr(latency[1].detail, phrase))
+		fail(name, "window 2 with bursts: \"%s\" lacks \"N%s\"", latency[1].detail, phrase);
+	else if (strstr(latency[2].detail, "not timed"))
+		fail(name, "window 3 without I/O: \"%s\" names untimed requests", latency[2].detail);
+	else if (!strstr(latency[3].detail, phrase))
+		fail(name, "window 4 with bursts: \"%s\" lacks \"N%s\"", latency[3].detail, phrase);
+	else
+		printf("ok - %s (window 1: \"%s\")\n", name, latency[0].detail);
+
+	if (saved_stderr < 0)
+		printf("skip - %s: cannot create %s to capture the log\n", wname, log_path);
+	else if (strcmp(first[SIGNAL_DISK_LATENCY].source, "bpf") != 0 || io[0] == -ENOSYS)
+		printf("skip - %s: disk.latency does not come from disklat, or AIO is missing\n", wname);
+	else if (warnings != 2)
+		fail(wname, "%d warnings naming untimed requests, expected 2 (windows 1 and 4 of 4, the first "
+		     "after a window without)", warnings);
+	else
+		printf("ok - %s\n", wname);
+	sampler_free(s);
+out:
+	umount(mnt);
+	rmdir(mnt);
+	loop_destroy(&l);
+}
+
 /* ---- network namespace: drops and retransmits ---- */
 
 static int bring_up_loopback(void)
@@ -1287,6 +1670,8 @@ int main(void)
 	test_pids_cgroup_limit();
 	test_disk_loop();
 	test_disk_errors();
+	test_disk_full_map();
+	test_disk_untimed_detail();
 	run_net_tests();
 	test_kubelet_exit();
 	test_kubelet_exit_probe();
