@@ -14,7 +14,9 @@
 #     programs' average ns per run beside ours,
 #   - the floor: empty programs on the same tracepoints (floor.bpf.c), whose
 #     ns per run is what the statistics and the event's cold caches cost by
-#     themselves, and each of our programs' own cost above it.
+#     themselves, and each of our programs' own cost above it,
+#   - reference counters on the same tracepoints (counter.bpf.c), each one
+#     atomic add to one global, beside each of our programs.
 #
 # Usage: tests/bench/bpf_overhead.sh [BUILD]
 # Environment: PAIRS, FORKS, IOS, PACKETS, and LOADS (default
@@ -47,9 +49,10 @@ cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -
 	"$build/libnodecond-daemon.a" "$build/libnodecond-logic.a" \
 	$(pkg-config --libs libbpf libelf zlib libcurl libcjson yaml-0.1 libmicrohttpd) -lm || exit 1
 
-floor_obj="$build/tests/bench/floor.bpf.o"
-clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_"$(uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')" \
-	-Ibpf -c tests/bench/floor.bpf.c -o "$floor_obj" || exit 1
+for name in floor counter; do
+	clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_"$(uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')" \
+		-Ibpf -c "tests/bench/$name.bpf.c" -o "$build/tests/bench/$name.bpf.o" || exit 1
+done
 
 work=$(mktemp -d /var/tmp/nodecond-bench-XXXXXX)
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
@@ -134,14 +137,17 @@ for load in $loads; do
 	done
 done
 
-# The floor: the empty programs attached alone, on three runs of each load.
-: > "$work/floor_totals"
-start_helper floor "$floor_obj"
-for load in $loads; do
-	for _ in 1 2 3; do run_load "$load" > /dev/null; done
+# The empty programs, then the reference counters, each object attached
+# alone, on three runs of each load.
+for phase in floor counter; do
+	: > "$work/${phase}_totals"
+	start_helper floor "$build/tests/bench/$phase.bpf.o"
+	for load in $loads; do
+		for _ in 1 2 3; do run_load "$load" > /dev/null; done
+	done
+	collect_ours "$work/${phase}_totals"
+	stop_helper
 done
-collect_ours "$work/floor_totals"
-stop_helper
 
 echo "== machine"
 echo "kernel $(uname -r), $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
@@ -177,17 +183,20 @@ else
 fi
 
 echo
-echo "== own cost: ns per run above an empty program on the same tracepoint"
+echo "== own cost: ns per run above an empty program on the same tracepoint,"
+echo "== and the reference counter's time there (one atomic add to one global)"
 average_by_name "$work/floor_totals" > "$work/floor"
+average_by_name "$work/counter_totals" > "$work/counter"
 average_by_name "$work/prog_totals" |
 	awk 'BEGIN {
-		tp["process_fork_exact"] = "floor_fork"; tp["process_fork_approx"] = "floor_fork"
-		tp["process_exit"] = "floor_exit"; tp["kubelet_exit"] = "floor_exit"
-		tp["process_free"] = "floor_free"; tp["kubelet_exec"] = "floor_exec"
-		tp["block_rq_issue"] = "floor_rq_issue"; tp["block_rq_complete"] = "floor_rq_complete"
-		tp["kfree_skb"] = "floor_kfree_skb"
+		tp["process_fork_exact"] = "fork"; tp["process_fork_approx"] = "fork"
+		tp["process_exit"] = "exit"; tp["kubelet_exit"] = "exit"
+		tp["process_free"] = "free"; tp["kubelet_exec"] = "exec"
+		tp["block_rq_issue"] = "rq_issue"; tp["block_rq_complete"] = "rq_complete"
+		tp["kfree_skb"] = "kfree_skb"
 	}
-	NR == FNR { floor[$1] = $3; next }
-	($1 in tp) && (tp[$1] in floor) {
-		printf "%-20s %8.1f ns/run, empty program %8.1f ns/run, own cost %8.1f ns\n", $1, $3, floor[tp[$1]], $3 - floor[tp[$1]]
-	}' "$work/floor" - | sort
+	FILENAME == ARGV[1] { sub(/^floor_/, "", $1); floor[$1] = $3; next }
+	FILENAME == ARGV[2] { sub(/^counter_/, "", $1); counter[$1] = $3; next }
+	($1 in tp) && (tp[$1] in floor) && (tp[$1] in counter) {
+		printf "%-20s %8.1f ns/run, empty program %8.1f ns/run, own cost %8.1f ns, reference counter %8.1f ns/run\n", $1, $3, floor[tp[$1]], $3 - floor[tp[$1]], counter[tp[$1]]
+	}' "$work/floor" "$work/counter" - | sort

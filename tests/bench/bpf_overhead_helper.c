@@ -8,7 +8,8 @@
  *                                    "ready", and keep them attached until stdin
  *                                    closes
  *   bpf_overhead_helper floor OBJ    the same with every program of BPF object
- *                                    file OBJ (the empty programs of floor.bpf.c)
+ *                                    file OBJ (the empty programs of floor.bpf.c
+ *                                    or the counters of counter.bpf.c)
  *   bpf_overhead_helper forkexec N   N fork+exec+wait of /bin/true
  *   bpf_overhead_helper blockio DEV N    N direct 4 KiB reads and writes on DEV
  *   bpf_overhead_helper packets N    N UDP datagrams over loopback to a bound
