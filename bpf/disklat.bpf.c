@@ -111,12 +111,14 @@ static __always_inline void issue(struct request *rq)
 	__u64 key = (__u64)rq;
 	int slot = watched_slot(rq);
 
-	if (slot < 0)
+	if (slot < 0 || slot >= DISKLAT_MAX_DEVS)
 		return;
 	s.ns = bpf_ktime_get_ns();
 	s.slot = (__u32)slot;
-	if (bpf_map_update_elem(&started, &key, &s, BPF_ANY))
+	if (bpf_map_update_elem(&started, &key, &s, BPF_ANY)) {
+		__sync_fetch_and_add(&disklat_stats[slot].lost, 1);
 		__sync_fetch_and_add(&lost_requests, 1);
+	}
 }
 
 /* Linux 5.11 and later: block_rq_issue(struct request *rq). */

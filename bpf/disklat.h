@@ -25,6 +25,7 @@ struct disklat_dev_stats {
 	__u64 hist[DISKLAT_BUCKETS];
 	__u64 completions;
 	__u64 errors;
+	__u64 lost;	/* issues not timed because the request map was full */
 };
 
 #endif

@@ -95,6 +95,7 @@ static void snapshot(const struct disklat_dev_stats *kernel, struct disklat_dev_
 		ret->hist[i] = __atomic_load_n(&kernel->hist[i], __ATOMIC_RELAXED);
 	ret->completions = __atomic_load_n(&kernel->completions, __ATOMIC_RELAXED);
 	ret->errors = __atomic_load_n(&kernel->errors, __ATOMIC_RELAXED);
+	ret->lost = __atomic_load_n(&kernel->lost, __ATOMIC_RELAXED);
 }
 
 int bpf_disk_set_devices(struct bpf_disk *d, const dev_t *devs, size_t n)
@@ -125,6 +126,7 @@ int bpf_disk_read_window(struct bpf_disk *d, size_t slot, struct bpf_disk_window
 		ret->hist[i] = now.hist[i] - d->prev[slot].hist[i];
 	ret->completions = now.completions - d->prev[slot].completions;
 	ret->errors = now.errors - d->prev[slot].errors;
+	ret->lost = now.lost - d->prev[slot].lost;
 	d->prev[slot] = now;
 	return 0;
 }

@@ -22,6 +22,7 @@ struct bpf_disk_window {
 	uint64_t hist[DISKLAT_BUCKETS];
 	uint64_t completions;
 	uint64_t errors;
+	uint64_t lost;	/* issues not timed because the request map was full */
 };
 
 /*

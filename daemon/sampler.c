@@ -509,32 +509,52 @@ static void detail_append(char *detail, size_t len, const char *fmt, ...)
 	va_end(args);
 }
 
-/* Returns the requests that disklat could not time since the previous call. */
-static uint64_t read_untimed_requests(struct sampler *s)
-{
-	uint64_t lost = bpf_disk_lost(s->disk), untimed = lost - s->disk_lost_prev;
-
-	s->disk_lost_prev = lost;
-	return untimed;
-}
-
 /* Logs once when a tick with untimed requests follows a tick without. */
-static void log_untimed_requests(struct sampler *s, uint64_t untimed, uint64_t timed)
+static void log_untimed_requests(struct sampler *s, uint64_t untimed, bool observed, uint64_t timed)
 {
-	if (untimed > 0 && !s->disk_untimed_prev)
+	char effect[128];
+
+	if (untimed > 0 && !s->disk_untimed_prev) {
+		if (!observed)
+			snprintf(effect, sizeof(effect), "A disk had no timed request, so disk.latency is not observed "
+				 "in this window.");
+		else
+			snprintf(effect, sizeof(effect), "disk.latency's p99 comes from the %llu timed requests and can "
+				 "be lower than the real one.", (unsigned long long)timed);
 		log_warning("disk: %llu requests not timed in the window, because more than %u requests were in "
-			    "flight (the capacity of disklat's request map). disk.latency's p99 comes from the "
-			    "%llu timed requests and can be lower than the real one. Each window's count is in "
+			    "flight (the capacity of disklat's request map). %s Each window's count is in "
 			    "disk.latency's detail, the total in nodecond_bpf_disk_untimed_requests_total.",
-			    (unsigned long long)untimed, bpf_disk_capacity(s->disk), (unsigned long long)timed);
+			    (unsigned long long)untimed, bpf_disk_capacity(s->disk), effect);
+	}
 	s->disk_untimed_prev = untimed > 0;
 }
 
 static void sample_disk_bpf(struct sampler *s, struct signal_sample *latency, struct signal_sample *errors)
 {
-	uint64_t worst_us = 0, failed = 0, completed = 0;
-	uint64_t untimed = read_untimed_requests(s);
+	uint64_t worst_us = 0, failed = 0, completed = 0, untimed = 0;
+	uint64_t errors_of[DISKLAT_MAX_DEVS] = {0}, untimed_of[DISKLAT_MAX_DEVS] = {0};
+	bool have_window[DISKLAT_MAX_DEVS] = {false};
+	int unmeasured = -1;
 	struct bpf_disk_window w;
+
+	for (int i = 0; i < s->n_disk_devs; i++) {
+		if (bpf_disk_read_window(s->disk, (size_t)i, &w) < 0)
+			continue;
+		have_window[i] = true;
+		s->disk_p50_us[i] = disk_hist_percentile_us(w.hist, DISKLAT_BUCKETS, 500);
+		s->disk_p99_us[i] = disk_hist_percentile_us(w.hist, DISKLAT_BUCKETS, 990);
+		s->disk_completions[i] = w.completions;
+		errors_of[i] = w.errors;
+		untimed_of[i] = w.lost;
+		if (s->disk_p99_us[i] > worst_us)
+			worst_us = s->disk_p99_us[i];
+		failed += w.errors;
+		completed += w.completions;
+		untimed += w.lost;
+		/* Busy, not idle: this disk's worst latency is unknown, so any value would mislead. */
+		if (w.lost > 0 && w.completions == 0 && unmeasured < 0)
+			unmeasured = i;
+	}
 
 	/* First, so the per-disk parts and not this one are cut when the detail is full. */
 	if (untimed > 0)
@@ -542,35 +562,35 @@ static void sample_disk_bpf(struct sampler *s, struct signal_sample *latency, st
 			      "%llu requests not timed: more than %u requests were in flight",
 			      (unsigned long long)untimed, bpf_disk_capacity(s->disk));
 	for (int i = 0; i < s->n_disk_devs; i++) {
-		if (bpf_disk_read_window(s->disk, (size_t)i, &w) < 0)
+		if (!have_window[i])
 			continue;
-		s->disk_p50_us[i] = disk_hist_percentile_us(w.hist, DISKLAT_BUCKETS, 500);
-		s->disk_p99_us[i] = disk_hist_percentile_us(w.hist, DISKLAT_BUCKETS, 990);
-		s->disk_completions[i] = w.completions;
-		if (s->disk_p99_us[i] > worst_us)
-			worst_us = s->disk_p99_us[i];
-		failed += w.errors;
-		completed += w.completions;
-		detail_append(latency->detail, sizeof(latency->detail), "%s p50 %.1fms p99 %.1fms (%llu requests)",
-			      s->disk_names[i], s->disk_p50_us[i] / 1000.0, s->disk_p99_us[i] / 1000.0,
-			      (unsigned long long)w.completions);
-		if (w.errors)
+		if (untimed_of[i] > 0)
+			detail_append(latency->detail, sizeof(latency->detail),
+				      "%s p50 %.1fms p99 %.1fms (%llu requests, %llu not timed)", s->disk_names[i],
+				      s->disk_p50_us[i] / 1000.0, s->disk_p99_us[i] / 1000.0,
+				      (unsigned long long)s->disk_completions[i], (unsigned long long)untimed_of[i]);
+		else
+			detail_append(latency->detail, sizeof(latency->detail), "%s p50 %.1fms p99 %.1fms (%llu requests)",
+				      s->disk_names[i], s->disk_p50_us[i] / 1000.0, s->disk_p99_us[i] / 1000.0,
+				      (unsigned long long)s->disk_completions[i]);
+		if (errors_of[i])
 			detail_append(errors->detail, sizeof(errors->detail), "%s %llu failed", s->disk_names[i],
-				      (unsigned long long)w.errors);
+				      (unsigned long long)errors_of[i]);
 	}
-	if (completed == 0 && untimed > 0) {
-		/* Busy, not idle: every request of the window went untimed, so 0 ms would mislead. */
+
+	if (unmeasured >= 0) {
 		signal_sample_set_unobserved(latency, "bpf",
-					     "no timed requests completed in the window: %llu requests not timed, "
+					     "no timed requests completed on %s in the window: %llu requests not timed, "
 					     "because more than %u requests were in flight",
-					     (unsigned long long)untimed, bpf_disk_capacity(s->disk));
+					     s->disk_names[unmeasured], (unsigned long long)untimed_of[unmeasured],
+					     bpf_disk_capacity(s->disk));
 	} else {
 		/* No request in the window is no latency, not a missing observation. */
 		signal_sample_set(latency, "bpf", (int64_t)((worst_us + 999) / 1000));
 		if (completed == 0)
 			detail_append(latency->detail, sizeof(latency->detail), "no requests completed in the window");
 	}
-	log_untimed_requests(s, untimed, completed);
+	log_untimed_requests(s, untimed, unmeasured < 0, completed);
 	signal_sample_set(errors, "bpf", (int64_t)failed);
 	if (!errors->detail[0])
 		snprintf(errors->detail, sizeof(errors->detail), "%llu requests completed",

@@ -106,7 +106,6 @@ struct sampler {
 	uint64_t disk_p50_us[DISKLAT_MAX_DEVS];
 	uint64_t disk_p99_us[DISKLAT_MAX_DEVS];
 	uint64_t disk_completions[DISKLAT_MAX_DEVS];
-	uint64_t disk_lost_prev;          /* bpf_disk_lost() at the previous tick */
 	bool disk_untimed_prev;           /* the previous tick had untimed requests */
 
 	/* net.drops, net.retransmits */

@@ -243,6 +243,11 @@ def test_without_bpf_permission(workdir):
         log = agent.read_log()
         disabled_lines = [line for line in log.splitlines() if "disabled" in line and "bpf:" in line]
         assert len(disabled_lines) == len(programs), f"expected one log line per program:\n{log}"
+        # Without disklat nothing counts untimed requests, so the family has no sample rather than 0.
+        status, body = get(agent.socket, "/metrics")
+        assert status == 200, status
+        untimed = [l for l in body.splitlines() if l.startswith("nodecond_bpf_disk_untimed_requests_total")]
+        assert not untimed, f"untimed request count without disklat: {untimed}"
         assert agent.proc.poll() is None, "agent exited"
         status, _ = get(agent.socket, "/healthz")
         assert status == 200
@@ -804,6 +809,10 @@ def test_metrics(workdir):
                      "nodecond_socket_requests_total", "nodecond_bpf_disk_untimed_requests_total",
                      "process_resident_memory_bytes"):
             assert name in body, f"{name} missing from /metrics"
+        # The family's HELP line names it too, so look for the sample itself.
+        untimed = [l for l in body.splitlines() if l.startswith("nodecond_bpf_disk_untimed_requests_total ")]
+        assert len(untimed) == 1, f"expected one untimed request count: {untimed}"
+        assert untimed[0].split()[-1].isdigit(), f"untimed request count is not an integer: {untimed[0]}"
         assert "nodecond_bpf_run_stats_available 1" in body, "BPF run statistics were not enabled"
         subprocess.run(["true"], check=True)  # at least one fork for the fork program to count
         status, body = get(agent.socket, "/metrics")

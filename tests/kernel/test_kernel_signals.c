@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <cjson/cJSON.h>
 #include <linux/aio_abi.h>
 
@@ -965,6 +966,9 @@ static void test_disk_full_map(void)
 		fail(lname, "no request counted as lost, although %d bursts of %d requests went to a map of %d "
 		     "entries (%llu timed)", BURSTS, BURST_REQUESTS, SMALL_MAP_REQUESTS,
 		     (unsigned long long)w.completions);
+	else if (w.lost != lost)
+		fail(lname, "the disk's window counts %llu lost requests, the total %llu", (unsigned long long)w.lost,
+		     (unsigned long long)lost);
 	else
 		printf("ok - %s (%s: %llu of %d requests lost, %llu timed)\n", lname, l.dev,
 		       (unsigned long long)lost, BURSTS * BURST_REQUESTS, (unsigned long long)w.completions);
@@ -1035,6 +1039,21 @@ static int loop_mount_ext2(struct loop_dev *l, char *mnt, size_t len)
 }
 
 /*
+ * Creates a sampler whose nodefs and imagefs are the filesystem mounted at
+ * mnt, with room for SMALL_MAP_REQUESTS requests in flight in disklat's map.
+ * cfg must outlive the sampler. Returns 0 or a negative errno.
+ */
+static int new_disk_sampler(const char *mnt, struct nodecond_config *cfg, struct sampler **ret)
+{
+	struct sampler_options opts = { .disk_max_requests = SMALL_MAP_REQUESTS };
+
+	init_config(cfg);
+	snprintf(cfg->nodefs_path, sizeof(cfg->nodefs_path), "%s", mnt);
+	snprintf(cfg->imagefs_path, sizeof(cfg->imagefs_path), "%s", mnt);
+	return sampler_new(ret, cfg, &opts);
+}
+
+/*
  * Runs bursts of reads on dev between two ticks of s and copies the
  * disk.latency sample of the second tick to ret. bursts 0 runs no I/O.
  */
@@ -1075,7 +1094,6 @@ static void test_disk_untimed_detail(void)
 {
 	const char *name = "disk.latency detail names untimed requests";
 	const char *wname = "disk untimed warning once per streak";
-	struct sampler_options opts = { .disk_max_requests = SMALL_MAP_REQUESTS };
 	struct signal_sample latency[4];
 	struct nodecond_config cfg;
 	struct sampler *s = NULL;
@@ -1103,10 +1121,7 @@ static void test_disk_untimed_detail(void)
 		loop_destroy(&l);
 		return;
 	}
-	init_config(&cfg);
-	snprintf(cfg.nodefs_path, sizeof(cfg.nodefs_path), "%s", mnt);
-	snprintf(cfg.imagefs_path, sizeof(cfg.imagefs_path), "%s", mnt);
-	if (sampler_new(&s, &cfg, &opts) < 0) {
+	if (new_disk_sampler(mnt, &cfg, &s) < 0) {
 		fail(name, "sampler_new failed");
 		printf("skip - %s: no sampler\n", wname);
 		goto out;
@@ -1166,6 +1181,190 @@ static void test_disk_untimed_detail(void)
 		     "after a window without)", warnings);
 	else
 		printf("ok - %s\n", wname);
+	sampler_free(s);
+out:
+	umount(mnt);
+	rmdir(mnt);
+	loop_destroy(&l);
+}
+
+/*
+ * Bursts of reads on the watched loop device, then a reload that points
+ * nodefs and imagefs at /proc, which has no disk, and one back before the
+ * next tick. Changing the disks starts the window over and drops the
+ * completions counted before, so the first window after the change must not
+ * name the requests lost before it either.
+ */
+static void test_disk_untimed_reload(void)
+{
+	const char *name = "disk reload leaves earlier untimed requests out";
+	static struct signal_sample samples[_SIGNAL_MAX];
+	struct signal_sample *latency = &samples[SIGNAL_DISK_LATENCY];
+	struct nodecond_config cfg, no_disk_cfg;
+	uint64_t untimed_before = 0, untimed_after = 0;
+	struct sampler *s = NULL;
+	struct loop_dev l;
+	char mnt[128];
+	int io, r;
+
+	r = loop_create(&l, 0);
+	if (r < 0) {
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", name, strerror(-r));
+		return;
+	}
+	r = loop_mount_ext2(&l, mnt, sizeof(mnt));
+	if (r < 0) {
+		printf("skip - %s: cannot make and mount an ext2 filesystem on %s (mke2fs of e2fsprogs or "
+		       "busybox): %s\n", name, l.dev, strerror(-r));
+		loop_destroy(&l);
+		return;
+	}
+	if (new_disk_sampler(mnt, &cfg, &s) < 0) {
+		fail(name, "sampler_new failed");
+		goto out;
+	}
+	no_disk_cfg = cfg;
+	snprintf(no_disk_cfg.nodefs_path, sizeof(no_disk_cfg.nodefs_path), "/proc");
+	snprintf(no_disk_cfg.imagefs_path, sizeof(no_disk_cfg.imagefs_path), "/proc");
+
+	sampler_collect(s, monotonic_ns(), samples);
+	if (strcmp(latency->source, "bpf") != 0) {
+		fail(name, "disk.latency comes from %s, not bpf: %s", latency->source, latency->reason);
+		goto free_sampler;
+	}
+	sampler_disk_untimed_requests(s, &untimed_before);
+	io = io_bursts(l.dev, 2, false);
+	sampler_disk_untimed_requests(s, &untimed_after);
+	sampler_reconfigure(s, &no_disk_cfg);
+	sampler_collect(s, monotonic_ns(), samples);
+	sampler_reconfigure(s, &cfg);
+	sampler_collect(s, monotonic_ns(), samples);
+
+	if (io == -ENOSYS)
+		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", name);
+	else if (io != 2 * BURST_REQUESTS)
+		fail(name, "%d of %d reads on %s succeeded", io, 2 * BURST_REQUESTS, l.dev);
+	else if (untimed_after == untimed_before)
+		fail(name, "the bursts on %s left no request untimed in a map of %d entries", l.dev,
+		     SMALL_MAP_REQUESTS);
+	else if (!latency->observed)
+		fail(name, "disk.latency not observed after the reload: %s", latency->reason);
+	else if (strstr(latency->detail, "not timed"))
+		fail(name, "the first window after the reload names untimed requests: \"%s\"", latency->detail);
+	else
+		printf("ok - %s (%llu untimed before the reload, then \"%s\")\n", name,
+		       (unsigned long long)(untimed_after - untimed_before), latency->detail);
+free_sampler:
+	sampler_free(s);
+out:
+	umount(mnt);
+	rmdir(mnt);
+	loop_destroy(&l);
+}
+
+/*
+ * Opens the newest BPF hash map named "started" with max_entries entries:
+ * the request map of the disklat that the calling test just loaded.
+ * Returns its fd, or a negative errno.
+ */
+static int open_request_map(__u32 max_entries, __u32 *ret_value_size)
+{
+	__u32 id = 0, found = 0, value_size = 0;
+
+	while (bpf_map_get_next_id(id, &id) == 0) {
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "started") == 0 &&
+		    info.max_entries == max_entries && id > found) {
+			found = id;
+			value_size = info.value_size;
+		}
+		close(fd);
+	}
+	if (!found)
+		return -ENOENT;
+	*ret_value_size = value_size;
+	return bpf_map_get_fd_by_id(found);
+}
+
+/*
+ * The whole sampler with a request map that the test fills with keys that
+ * are no request's address, so every request to the disk goes untimed and
+ * none completes timed. disk.latency must then be not observed, with a
+ * reason that names the disk: a busy disk must not read as an idle one.
+ */
+static void test_disk_untimed_unobserved(void)
+{
+	const char *name = "disk with no timed request not observed";
+	struct signal_sample samples[_SIGNAL_MAX], latency;
+	unsigned char value[64] = { 0 };
+	struct nodecond_config cfg;
+	struct sampler *s = NULL;
+	__u32 value_size = 0;
+	const char *loop_name;
+	char mnt[128];
+	int map_fd = -1, io, r;
+	struct loop_dev l;
+
+	r = loop_create(&l, 0);
+	if (r < 0) {
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", name, strerror(-r));
+		return;
+	}
+	loop_name = strrchr(l.dev, '/') + 1;
+	r = loop_mount_ext2(&l, mnt, sizeof(mnt));
+	if (r < 0) {
+		printf("skip - %s: cannot make and mount an ext2 filesystem on %s: %s\n", name, l.dev, strerror(-r));
+		loop_destroy(&l);
+		return;
+	}
+	if (new_disk_sampler(mnt, &cfg, &s) < 0) {
+		fail(name, "sampler_new failed");
+		goto out;
+	}
+	/* Two ticks: the first opens the window, the second takes the completions of the mount's I/O. */
+	sampler_collect(s, monotonic_ns(), samples);
+	sampler_collect(s, monotonic_ns(), samples);
+	if (strcmp(samples[SIGNAL_DISK_LATENCY].source, "bpf") != 0) {
+		fail(name, "disk.latency comes from %s, not bpf: %s", samples[SIGNAL_DISK_LATENCY].source,
+		     samples[SIGNAL_DISK_LATENCY].reason);
+		goto free_sampler;
+	}
+	map_fd = open_request_map(SMALL_MAP_REQUESTS, &value_size);
+	if (map_fd < 0 || value_size > sizeof(value)) {
+		fail(name, "disklat's request map of %d entries not found: %s", SMALL_MAP_REQUESTS,
+		     map_fd < 0 ? strerror(-map_fd) : "value larger than expected");
+		goto free_sampler;
+	}
+	for (__u64 key = 1; key <= SMALL_MAP_REQUESTS; key++) {
+		if (bpf_map_update_elem(map_fd, &key, value, BPF_ANY) < 0) {
+			fail(name, "filling the request map failed: %s", strerror(errno));
+			goto free_sampler;
+		}
+	}
+
+	io = sampler_tick_after_bursts(s, l.dev, 2, &latency);
+	if (io == -ENOSYS)
+		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", name);
+	else if (io != 2 * BURST_REQUESTS)
+		fail(name, "%d of %d reads on %s succeeded", io, 2 * BURST_REQUESTS, l.dev);
+	else if (latency.observed)
+		fail(name, "disk.latency observed as %lld ms although no request was timed: \"%s\"",
+		     (long long)latency.value, latency.detail);
+	else if (!strstr(latency.reason, loop_name) || !strstr(latency.reason, "no timed requests"))
+		fail(name, "the reason does not name %s and the missing timed requests: \"%s\"", loop_name,
+		     latency.reason);
+	else if (!strstr(latency.detail, "not timed"))
+		fail(name, "the detail does not count the untimed requests: \"%s\"", latency.detail);
+	else
+		printf("ok - %s (%s)\n", name, latency.reason);
+free_sampler:
+	if (map_fd >= 0)
+		close(map_fd);
 	sampler_free(s);
 out:
 	umount(mnt);
@@ -1672,6 +1871,8 @@ int main(void)
 	test_disk_errors();
 	test_disk_full_map();
 	test_disk_untimed_detail();
+	test_disk_untimed_reload();
+	test_disk_untimed_unobserved();
 	run_net_tests();
 	test_kubelet_exit();
 	test_kubelet_exit_probe();
