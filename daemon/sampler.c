@@ -79,6 +79,9 @@ int sampler_new(struct sampler **ret, const struct nodecond_config *cfg, const s
 		s->opts.proc_net_dir = "/proc/net";
 	if (!s->opts.disk_max_requests)
 		s->opts.disk_max_requests = DISKLAT_MAX_REQUESTS;
+	if (!s->opts.disk_warning_interval_ms)
+		s->opts.disk_warning_interval_ms = 10 * 60 * 1000;
+	s->disk_untimed_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(s->opts.disk_warning_interval_ms);
 	s->kmsg_fd = -1;
 	s->net_prev_reasons = calloc(NETMON_REASONS, sizeof(uint64_t));
 	s->net_tick_reasons = calloc(NETMON_REASONS, sizeof(uint64_t));
@@ -509,7 +512,11 @@ static void detail_append(char *detail, size_t len, const char *fmt, ...)
 	va_end(args);
 }
 
-/* Logs once when a tick with untimed requests follows a tick without. */
+/*
+ * Logs when a tick with untimed requests follows a tick without, at most
+ * once per disk_warning_interval_ms, because a disk that fills its queue in
+ * bursts would otherwise log every few ticks.
+ */
 static void log_untimed_requests(struct sampler *s, uint64_t untimed, bool observed, uint64_t timed)
 {
 	char effect[128];
@@ -521,10 +528,11 @@ static void log_untimed_requests(struct sampler *s, uint64_t untimed, bool obser
 		else
 			snprintf(effect, sizeof(effect), "disk.latency's p99 comes from the %llu timed requests and can "
 				 "be lower than the real one.", (unsigned long long)timed);
-		log_warning("disk: %llu requests not timed in the window, because more than %u requests were in "
-			    "flight (the capacity of disklat's request map). %s Each window's count is in "
-			    "disk.latency's detail, the total in nodecond_bpf_disk_untimed_requests_total.",
-			    (unsigned long long)untimed, bpf_disk_capacity(s->disk), effect);
+		log_ratelimited(&s->disk_untimed_log, LOG_WARNING,
+				"disk: %llu requests not timed in the window, because more than %u requests were "
+				"in flight (the capacity of disklat's request map). %s Each window's count is in "
+				"disk.latency's detail, the total in nodecond_bpf_disk_untimed_requests_total.",
+				(unsigned long long)untimed, bpf_disk_capacity(s->disk), effect);
 	}
 	s->disk_untimed_prev = untimed > 0;
 }

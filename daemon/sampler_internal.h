@@ -17,6 +17,7 @@
 #include "daemon/cgroup_pids.h"
 #include "daemon/diskstats.h"
 #include "daemon/kmsg.h"
+#include "daemon/log.h"
 #include "daemon/sampler.h"
 
 #define SAMPLER_CGROUP_STALL_MAX 256
@@ -107,6 +108,7 @@ struct sampler {
 	uint64_t disk_p99_us[DISKLAT_MAX_DEVS];
 	uint64_t disk_completions[DISKLAT_MAX_DEVS];
 	bool disk_untimed_prev;           /* the previous tick had untimed requests */
+	struct log_ratelimit disk_untimed_log; /* the untimed-request warning */
 
 	/* net.drops, net.retransmits */
 	struct bpf_net *net;

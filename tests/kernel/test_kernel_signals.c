@@ -1040,12 +1040,17 @@ static int loop_mount_ext2(struct loop_dev *l, char *mnt, size_t len)
 
 /*
  * Creates a sampler whose nodefs and imagefs are the filesystem mounted at
- * mnt, with room for SMALL_MAP_REQUESTS requests in flight in disklat's map.
+ * mnt, with room for SMALL_MAP_REQUESTS requests in flight in disklat's map
+ * and warning_ms between untimed-request warnings (0: the agent's default).
  * cfg must outlive the sampler. Returns 0 or a negative errno.
  */
-static int new_disk_sampler(const char *mnt, struct nodecond_config *cfg, struct sampler **ret)
+static int new_disk_sampler(const char *mnt, struct nodecond_config *cfg, int64_t warning_ms,
+			    struct sampler **ret)
 {
-	struct sampler_options opts = { .disk_max_requests = SMALL_MAP_REQUESTS };
+	struct sampler_options opts = {
+		.disk_max_requests = SMALL_MAP_REQUESTS,
+		.disk_warning_interval_ms = warning_ms,
+	};
 
 	init_config(cfg);
 	snprintf(cfg->nodefs_path, sizeof(cfg->nodefs_path), "%s", mnt);
@@ -1084,6 +1089,37 @@ static int count_lines_with(const char *path, const char *text)
 }
 
 /*
+ * Sends stderr, and so the agent's log, to a new file at path, with
+ * warnings enabled. Returns the saved stderr for stderr_restore(), or -1
+ * when the file cannot be created.
+ */
+static int stderr_to_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved;
+	int level = log_get_max_level();
+
+	if (fd < 0)
+		return -1;
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	log_set_max_level(level > LOG_WARNING ? level : LOG_WARNING);
+	return saved;
+}
+
+/* Puts back the stderr that stderr_to_file() saved, and the log level. */
+static void stderr_restore(int saved, int level)
+{
+	if (saved < 0)
+		return;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	log_set_max_level(level);
+}
+
+/*
  * The whole sampler on an ext2 filesystem on a loop device, disklat with
  * room for SMALL_MAP_REQUESTS requests in flight: four windows with bursts
  * of reads in the first, second and fourth. The detail of disk.latency must
@@ -1094,13 +1130,14 @@ static void test_disk_untimed_detail(void)
 {
 	const char *name = "disk.latency detail names untimed requests";
 	const char *wname = "disk untimed warning once per streak";
+	const char *rname = "disk untimed warning rate limited";
 	struct signal_sample latency[4];
 	struct nodecond_config cfg;
 	struct sampler *s = NULL;
 	struct signal_sample first[_SIGNAL_MAX];
 	char mnt[128], log_path[160], phrase[96];
 	const char *loop_name;
-	int saved_stderr = -1, log_fd, level = log_get_max_level(), warnings, r;
+	int saved_stderr, level = log_get_max_level(), warnings, r;
 	int io[4];
 	struct loop_dev l;
 
@@ -1108,6 +1145,7 @@ static void test_disk_untimed_detail(void)
 	if (r < 0) {
 		printf("skip - %s: cannot create a loop device (losetup): %s\n", name, strerror(-r));
 		printf("skip - %s: cannot create a loop device (losetup): %s\n", wname, strerror(-r));
+		printf("skip - %s: cannot create a loop device (losetup): %s\n", rname, strerror(-r));
 		return;
 	}
 	loop_name = strrchr(l.dev, '/') + 1;
@@ -1118,36 +1156,27 @@ static void test_disk_untimed_detail(void)
 		printf("skip - %s: cannot make and mount an ext2 filesystem on %s (mke2fs of e2fsprogs or "
 		       "busybox): %s\n", name, l.dev, strerror(-r));
 		printf("skip - %s: no ext2 filesystem on %s\n", wname, l.dev);
+		printf("skip - %s: no ext2 filesystem on %s\n", rname, l.dev);
 		loop_destroy(&l);
 		return;
 	}
-	if (new_disk_sampler(mnt, &cfg, &s) < 0) {
+	/* 1 ms between warnings, so every streak can log and the streak rule alone decides. */
+	if (new_disk_sampler(mnt, &cfg, 1, &s) < 0) {
 		fail(name, "sampler_new failed");
 		printf("skip - %s: no sampler\n", wname);
+		printf("skip - %s: no sampler\n", rname);
 		goto out;
 	}
 	sampler_collect(s, monotonic_ns(), first);
 
 	/* The sampler logs its warning to stderr, so stderr goes to a file for the four windows. */
 	snprintf(log_path, sizeof(log_path), "%s/agent.log", l.dir);
-	log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (log_fd >= 0) {
-		fflush(stderr);
-		saved_stderr = dup(STDERR_FILENO);
-		dup2(log_fd, STDERR_FILENO);
-		close(log_fd);
-		log_set_max_level(level > LOG_WARNING ? level : LOG_WARNING);
-	}
+	saved_stderr = stderr_to_file(log_path);
 	io[0] = sampler_tick_after_bursts(s, l.dev, 2, &latency[0]);
 	io[1] = sampler_tick_after_bursts(s, l.dev, 2, &latency[1]);
 	io[2] = sampler_tick_after_bursts(s, l.dev, 0, &latency[2]);
 	io[3] = sampler_tick_after_bursts(s, l.dev, 2, &latency[3]);
-	if (saved_stderr >= 0) {
-		fflush(stderr);
-		dup2(saved_stderr, STDERR_FILENO);
-		close(saved_stderr);
-		log_set_max_level(level);
-	}
+	stderr_restore(saved_stderr, level);
 	warnings = count_lines_with(log_path, "requests not timed in the window");
 	unlink(log_path);
 
@@ -1181,6 +1210,34 @@ static void test_disk_untimed_detail(void)
 		     "after a window without)", warnings);
 	else
 		printf("ok - %s\n", wname);
+	sampler_free(s);
+	s = NULL;
+
+	/* The agent's interval: of two streaks a few ticks apart, only the first logs. */
+	if (saved_stderr < 0 || strcmp(first[SIGNAL_DISK_LATENCY].source, "bpf") != 0 || io[0] == -ENOSYS) {
+		printf("skip - %s: no log capture, disklat or AIO\n", rname);
+		goto out;
+	}
+	if (new_disk_sampler(mnt, &cfg, 0, &s) < 0) {
+		fail(rname, "sampler_new failed");
+		goto out;
+	}
+	sampler_collect(s, monotonic_ns(), first);
+	saved_stderr = stderr_to_file(log_path);
+	sampler_tick_after_bursts(s, l.dev, 2, &latency[0]);
+	sampler_tick_after_bursts(s, l.dev, 0, &latency[1]);
+	sampler_tick_after_bursts(s, l.dev, 2, &latency[2]);
+	stderr_restore(saved_stderr, level);
+	warnings = count_lines_with(log_path, "requests not timed in the window");
+	unlink(log_path);
+	if (saved_stderr < 0)
+		printf("skip - %s: cannot create %s to capture the log\n", rname, log_path);
+	else if (!strstr(latency[2].detail, phrase))
+		fail(rname, "the second streak left no untimed requests: \"%s\"", latency[2].detail);
+	else if (warnings != 1)
+		fail(rname, "%d warnings naming untimed requests in two streaks, expected 1", warnings);
+	else
+		printf("ok - %s\n", rname);
 	sampler_free(s);
 out:
 	umount(mnt);
@@ -1219,7 +1276,7 @@ static void test_disk_untimed_reload(void)
 		loop_destroy(&l);
 		return;
 	}
-	if (new_disk_sampler(mnt, &cfg, &s) < 0) {
+	if (new_disk_sampler(mnt, &cfg, 0, &s) < 0) {
 		fail(name, "sampler_new failed");
 		goto out;
 	}
@@ -1322,7 +1379,7 @@ static void test_disk_untimed_unobserved(void)
 		loop_destroy(&l);
 		return;
 	}
-	if (new_disk_sampler(mnt, &cfg, &s) < 0) {
+	if (new_disk_sampler(mnt, &cfg, 0, &s) < 0) {
 		fail(name, "sampler_new failed");
 		goto out;
 	}
