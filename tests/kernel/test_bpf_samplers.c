@@ -211,6 +211,13 @@ static void test_pid_burst_peak(struct bpf_pid *p)
 	 * lose a few concurrent updates, as its loader says.
 	 */
 	slack = window.frees > BURST_CHILDREN ? (int64_t)(window.frees - BURST_CHILDREN) : 0;
+	/*
+	 * The peak is anchored to the task count of /proc/loadavg, which drops
+	 * when a task is released, one RCU grace period before its free. A
+	 * task of another process released but not yet freed at the second
+	 * read lowers the peak by one, so two such tasks are allowed for.
+	 */
+	slack += 2;
 	if (!bpf_pid_peak_is_exact(p))
 		slack += BURST_CHILDREN / 50;
 
