@@ -23,28 +23,6 @@ struct disklat_dev_stats disklat_stats[DISKLAT_MAX_DEVS];
 /* Issues not timed because the request map was full. */
 __u64 lost_requests;
 
-/*
- * Whether a completion may take the issue time that the kernel stored in
- * the request (io_start_time_ns). The loader sets it. Tests turn it off to
- * time every request through the map.
- */
-const volatile bool use_kernel_issue_time = true;
-
-/*
- * Per watched slot, written by the programs and zeroed by user space when
- * the slots change. disklat_stamped is 1 while the kernel stamps the disk's
- * requests with their issue time, so the issue program leaves them out of
- * the map. disklat_stale_deletes counts the completions that still delete
- * an entry, because issues before the switch inserted them.
- */
-__u32 disklat_stamped[DISKLAT_MAX_DEVS];
-__u32 disklat_stale_deletes[DISKLAT_MAX_DEVS];
-
-/* Requests that the driver handles itself (REQ_OP_DRV_IN, REQ_OP_DRV_OUT), never stamped. */
-#define REQ_OP_MASK_LOW 0xff
-#define OP_DRV_IN 34
-#define OP_DRV_OUT 35
-
 struct start {
 	__u64 ns;
 	__u32 slot;
@@ -52,9 +30,9 @@ struct start {
 };
 
 /*
- * Issue times of the requests in flight that the kernel does not stamp, by
- * request address: inserted at issue and deleted at completion, so the map
- * contains only requests in flight. An entry kept per request address and updated in place cost 30%
+ * Issue times of the requests in flight, by request address: inserted at
+ * issue and deleted at completion, so the map contains only requests in
+ * flight. An entry kept per request address and updated in place cost 30%
  * less. It was dropped because a node's disks can own more request structs
  * than the map has entries (an NVMe disk with a queue per CPU). An LRU map
  * then evicted entries of requests still in flight, losing their
@@ -127,13 +105,6 @@ static __always_inline __u32 latency_bucket(__u64 ns)
 	return bucket < DISKLAT_BUCKETS ? bucket : DISKLAT_BUCKETS - 1;
 }
 
-static __always_inline bool is_passthrough(struct request *rq)
-{
-	__u32 op = (__u32)rq->cmd_flags & REQ_OP_MASK_LOW;
-
-	return op == OP_DRV_IN || op == OP_DRV_OUT;
-}
-
 static __always_inline void issue(struct request *rq)
 {
 	struct start s = {};
@@ -141,9 +112,6 @@ static __always_inline void issue(struct request *rq)
 	int slot = watched_slot(rq);
 
 	if (slot < 0 || slot >= DISKLAT_MAX_DEVS)
-		return;
-	/* The kernel stamps this request right after the tracepoint. */
-	if (use_kernel_issue_time && disklat_stamped[slot] && !is_passthrough(rq))
 		return;
 	s.ns = bpf_ktime_get_ns();
 	s.slot = (__u32)slot;
@@ -179,95 +147,35 @@ int BPF_PROG(block_rq_issue_with_queue, struct request_queue *q, struct request 
  * ones included. Newer kernels also emit block_rq_error for failures, which
  * is not attached because it would count each failure twice.
  */
-/* Adds one completion of the watched slot that took ns to the histogram. */
-static __always_inline void record(__u32 slot, __u64 ns, int error)
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(block_rq_complete, struct request *rq, int error)
 {
 	struct disklat_dev_stats *stats;
-	__u32 bucket;
+	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
+	struct start *s;
+	__u32 slot, bucket;
 
-	if (slot >= DISKLAT_MAX_DEVS)
-		return;
-	bucket = latency_bucket(ns);
+	s = bpf_map_lookup_elem(&started, &key);
+	if (!s)
+		return 0;
+	slot = s->slot;
+	if (slot >= DISKLAT_MAX_DEVS) {
+		bpf_map_delete_elem(&started, &key);
+		return 0;
+	}
+	bucket = latency_bucket(now - s->ns);
 	/* The compiler drops the clamp inside latency_bucket() on some paths;
 	 * the barrier keeps this check, which the verifier needs. */
 	asm volatile("" : "+r"(bucket));
-	if (bucket >= DISKLAT_BUCKETS)
-		return;
+	if (bucket >= DISKLAT_BUCKETS) {
+		bpf_map_delete_elem(&started, &key);
+		return 0;
+	}
 	stats = &disklat_stats[slot];
 	__sync_fetch_and_add(&stats->hist[bucket], 1);
 	__sync_fetch_and_add(&stats->completions, 1);
 	if (error)
 		__sync_fetch_and_add(&stats->errors, 1);
-}
-
-/*
- * Times a request from the issue time that the kernel stored in it. Queues
- * with block statistics on (writeback throttling turns them on) get
- * io_start_time_ns from blk_mq_start_request(), just after block_rq_issue.
- * Returns false when the request has none, so the map must time it.
- */
-static __always_inline bool complete_stamped(struct request *rq, int error, __u32 nr_bytes, __u64 now)
-{
-	__u64 key = (__u64)rq, start;
-	int slot;
-
-	if (!use_kernel_issue_time || is_passthrough(rq))
-		return false;
-	start = rq->io_start_time_ns;
-	if (!start)
-		return false;
-	slot = watched_slot(rq);
-	if (slot < 0 || slot >= DISKLAT_MAX_DEVS)
-		return true;
-	if (!disklat_stamped[slot]) {
-		disklat_stamped[slot] = 1;
-		/* Issues before this one inserted entries: delete them as they complete. */
-		disklat_stale_deletes[slot] = DISKLAT_MAX_REQUESTS;
-	}
-	if (disklat_stale_deletes[slot]) {
-		disklat_stale_deletes[slot]--;
-		bpf_map_delete_elem(&started, &key);
-	}
-	/* A driver may complete a request in parts, and only the last part counts. */
-	if (nr_bytes < rq->__data_len)
-		return true;
-	record((__u32)slot, now > start ? now - start : 0, error);
-	return true;
-}
-
-/*
- * The error argument is an errno (int) on older kernels and a blk_status_t
- * on newer ones. Both are 0 on success, so it is read as an int.
- * blk_update_request() emits this tracepoint for every completion, failed
- * ones included, with the bytes completed. Newer kernels also emit
- * block_rq_error for failures, which is not attached because it would
- * count each failure twice.
- */
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
-{
-	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
-	struct start *s;
-	int slot;
-
-	if (complete_stamped(rq, error, nr_bytes, now))
-		return 0;
-	s = bpf_map_lookup_elem(&started, &key);
-	if (!s) {
-		/* Stamping stopped on a disk whose issues the map no longer took: go back to the map. */
-		if (use_kernel_issue_time && !is_passthrough(rq)) {
-			slot = watched_slot(rq);
-			if (slot >= 0 && slot < DISKLAT_MAX_DEVS && disklat_stamped[slot]) {
-				disklat_stamped[slot] = 0;
-				__sync_fetch_and_add(&disklat_stats[slot].lost, 1);
-				__sync_fetch_and_add(&lost_requests, 1);
-			}
-		}
-		return 0;
-	}
-	if (nr_bytes < rq->__data_len)
-		return 0;
-	record(s->slot, now - s->ns, error);
 	bpf_map_delete_elem(&started, &key);
 	return 0;
 }

@@ -17,7 +17,6 @@
 struct bpf_disk {
 	struct disklat_bpf *skel;
 	uint32_t max_requests;	/* entries of the started map */
-	bool kernel_issue_time;	/* completions may use the issue time the kernel stored */
 	/* Cumulative kernel counters at the previous read, per slot. */
 	struct disklat_dev_stats prev[DISKLAT_MAX_DEVS];
 };
@@ -38,7 +37,6 @@ static int configure(void *userdata, const struct btf *vmlinux, char *reason, si
 	bpf_program__set_autoload(d->skel->progs.block_rq_issue, single_arg);
 	bpf_program__set_autoload(d->skel->progs.block_rq_issue_with_queue, !single_arg);
 
-	d->skel->rodata->use_kernel_issue_time = d->kernel_issue_time;
 	r = bpf_map__set_max_entries(d->skel->maps.started, d->max_requests);
 	if (r < 0) {
 		snprintf(reason, reason_len, "setting the request map's capacity to %u failed: %s",
@@ -50,11 +48,11 @@ static int configure(void *userdata, const struct btf *vmlinux, char *reason, si
 
 int bpf_disk_open(struct bpf_disk **ret, char *reason, size_t reason_len)
 {
-	return bpf_disk_open_with_capacity(ret, DISKLAT_MAX_REQUESTS, true, reason, reason_len);
+	return bpf_disk_open_with_capacity(ret, DISKLAT_MAX_REQUESTS, reason, reason_len);
 }
 
-int bpf_disk_open_with_capacity(struct bpf_disk **ret, uint32_t max_requests, bool kernel_issue_time,
-				char *reason, size_t reason_len)
+int bpf_disk_open_with_capacity(struct bpf_disk **ret, uint32_t max_requests, char *reason,
+				size_t reason_len)
 {
 	struct bpf_disk *d;
 	int r;
@@ -69,7 +67,6 @@ int bpf_disk_open_with_capacity(struct bpf_disk **ret, uint32_t max_requests, bo
 		return -ENOMEM;
 	}
 	d->max_requests = max_requests;
-	d->kernel_issue_time = kernel_issue_time;
 	d->skel = disklat_bpf__open();
 	r = bpf_loader_load_skeleton(d->skel ? d->skel->skeleton : NULL, !d->skel, configure, d, reason,
 				     reason_len);
@@ -112,11 +109,6 @@ int bpf_disk_set_devices(struct bpf_disk *d, const dev_t *devs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		__atomic_store_n(&bss->disklat_devs[i], (major(devs[i]) << 20) | minor(devs[i]),
 				 __ATOMIC_SEQ_CST);
-	/* A slot's disk may change: it is learned again whether the kernel stamps its requests. */
-	for (size_t i = 0; i < DISKLAT_MAX_DEVS; i++) {
-		__atomic_store_n(&bss->disklat_stamped[i], 0, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&bss->disklat_stale_deletes[i], 0, __ATOMIC_SEQ_CST);
-	}
 	for (size_t i = 0; i < DISKLAT_MAX_DEVS; i++)
 		snapshot(&bss->disklat_stats[i], &d->prev[i]);
 	__atomic_store_n(&bss->disklat_ndevs, (__u32)n, __ATOMIC_SEQ_CST);
@@ -142,13 +134,6 @@ int bpf_disk_read_window(struct bpf_disk *d, size_t slot, struct bpf_disk_window
 uint64_t bpf_disk_lost(const struct bpf_disk *d)
 {
 	return __atomic_load_n(&d->skel->bss->lost_requests, __ATOMIC_RELAXED);
-}
-
-bool bpf_disk_kernel_times(const struct bpf_disk *d, size_t slot)
-{
-	if (slot >= DISKLAT_MAX_DEVS)
-		return false;
-	return __atomic_load_n(&d->skel->bss->disklat_stamped[slot], __ATOMIC_RELAXED) != 0;
 }
 
 uint32_t bpf_disk_capacity(const struct bpf_disk *d)

@@ -7,7 +7,6 @@
 #ifndef NODECOND_DAEMON_BPF_DISK_H
 #define NODECOND_DAEMON_BPF_DISK_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -34,12 +33,10 @@ int bpf_disk_open(struct bpf_disk **ret, char *reason, size_t reason_len);
 
 /*
  * Same as bpf_disk_open() with room for max_requests requests in flight
- * (at least 1), so tests can fill the map. Without kernel_issue_time,
- * every request is timed through the map, even on queues where the kernel
- * stores each request's issue time. Returns -EINVAL for 0.
+ * (at least 1), so tests can fill the map. Returns -EINVAL for 0.
  */
-int bpf_disk_open_with_capacity(struct bpf_disk **ret, uint32_t max_requests, bool kernel_issue_time,
-				char *reason, size_t reason_len);
+int bpf_disk_open_with_capacity(struct bpf_disk **ret, uint32_t max_requests, char *reason,
+				size_t reason_len);
 
 void bpf_disk_free(struct bpf_disk *d);
 
@@ -60,12 +57,6 @@ int bpf_disk_read_window(struct bpf_disk *d, size_t slot, struct bpf_disk_window
 uint64_t bpf_disk_lost(const struct bpf_disk *d);
 
 /* Returns the capacity of the kernel's request map, in requests in flight. */
-/*
- * Whether the completions of slot's disk take the issue time that the
- * kernel stored in each request, so its requests stay out of the map.
- */
-bool bpf_disk_kernel_times(const struct bpf_disk *d, size_t slot);
-
 uint32_t bpf_disk_capacity(const struct bpf_disk *d);
 
 #endif

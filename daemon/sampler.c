@@ -108,8 +108,8 @@ int sampler_new(struct sampler **ret, const struct nodecond_config *cfg, const s
 		     bpf_pid_open(&s->pid, s->pid_reason, sizeof(s->pid_reason)));
 	OPEN_SAMPLER(s, disk, s->disk_reason, "disklat",
 		     "disk.latency falls back to /proc/diskstats averages and disk.errors has no source",
-		     bpf_disk_open_with_capacity(&s->disk, s->opts.disk_max_requests, !s->opts.disk_map_only,
-						 s->disk_reason, sizeof(s->disk_reason)));
+		     bpf_disk_open_with_capacity(&s->disk, s->opts.disk_max_requests, s->disk_reason,
+						 sizeof(s->disk_reason)));
 	OPEN_SAMPLER(s, net, s->net_reason, "netmon",
 		     "net.drops and net.retransmits fall back to /proc/net/snmp and /proc/net/dev",
 		     bpf_net_open(&s->net, s->net_reason, sizeof(s->net_reason)));

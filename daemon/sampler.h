@@ -30,7 +30,6 @@ struct sampler_options {
 	bool api_server_configured;
 	const char *proc_net_dir;     /* fallback network counters; NULL: /proc/net */
 	uint32_t disk_max_requests;   /* capacity of disklat's request map; 0: DISKLAT_MAX_REQUESTS */
-	bool disk_map_only;           /* time every request through disklat's map, for tests */
 	int64_t disk_warning_interval_ms; /* minimum interval between untimed-request warnings; 0: 10 minutes */
 };
 

@@ -908,30 +908,6 @@ out:
 }
 
 /*
- * Runs BURSTS bursts on dev, watched in slot 0 of d, between two reads of
- * the device's counters, taken while it is idle. Sets *w to the slot's
- * window of the bursts, *lost to the requests not timed and *stat_err to 0
- * or the -errno of reading the counters. Returns what io_bursts() returns.
- */
-static int run_bursts(struct bpf_disk *d, const char *dev, struct block_stat *before, struct block_stat *after,
-		      struct bpf_disk_window *w, uint64_t *lost, int *stat_err)
-{
-	uint64_t lost_before;
-	int done, r;
-
-	r = read_block_stat_idle(dev, before);
-	bpf_disk_read_window(d, 0, w);
-	lost_before = bpf_disk_lost(d);
-	done = io_bursts(dev, BURSTS, true);
-	if (r == 0)
-		r = read_block_stat_idle(dev, after);
-	bpf_disk_read_window(d, 0, w);
-	*lost = bpf_disk_lost(d) - lost_before;
-	*stat_err = r;
-	return done;
-}
-
-/*
  * disklat with room for SMALL_MAP_REQUESTS requests in flight, against
  * bursts of BURST_REQUESTS. The requests that find the map full must be
  * counted as lost, and timed and lost requests must add up to what the
@@ -960,7 +936,7 @@ static void test_disk_full_map(void)
 		return;
 	}
 	stat(l.dev, &st);
-	if (bpf_disk_open_with_capacity(&d, SMALL_MAP_REQUESTS, false, reason, sizeof(reason)) < 0) {
+	if (bpf_disk_open_with_capacity(&d, SMALL_MAP_REQUESTS, reason, sizeof(reason)) < 0) {
 		fail(lname, "%s", reason);
 		printf("skip - %s: disklat did not load\n", cname);
 		printf("skip - %s: disklat did not load\n", ename);
@@ -968,7 +944,14 @@ static void test_disk_full_map(void)
 	}
 	bpf_disk_set_devices(d, &st.st_rdev, 1);
 
-	done = run_bursts(d, l.dev, &before, &after, &w, &lost, &r);
+	r = read_block_stat_idle(l.dev, &before);
+	bpf_disk_read_window(d, 0, &w);
+	lost_before = bpf_disk_lost(d);
+	done = io_bursts(l.dev, BURSTS, true);
+	if (r == 0)
+		r = read_block_stat_idle(l.dev, &after);
+	bpf_disk_read_window(d, 0, &w);
+	lost = bpf_disk_lost(d) - lost_before;
 
 	if (done == -ENOSYS) {
 		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", lname);
@@ -1037,70 +1020,6 @@ out:
 	loop_destroy(&l);
 }
 
-/*
- * disklat with room for SMALL_MAP_REQUESTS requests in flight and the
- * kernel's issue times allowed. After one request shows that the kernel
- * stamps the loop device's requests, bursts must leave the map out: no
- * request lost, and every completion timed.
- */
-static void test_disk_kernel_times(void)
-{
-	const char *name = "disk kernel issue times leave the map out";
-	struct block_stat before = { 0 }, after = { 0 };
-	struct bpf_disk_window w;
-	struct bpf_disk *d = NULL;
-	uint64_t lost, completed;
-	int64_t gap;
-	struct loop_dev l;
-	char reason[512];
-	struct stat st;
-	int done, r;
-
-	r = loop_create(&l, 0);
-	if (r < 0) {
-		printf("skip - %s: cannot create a loop device (losetup): %s\n", name, strerror(-r));
-		return;
-	}
-	stat(l.dev, &st);
-	if (bpf_disk_open_with_capacity(&d, SMALL_MAP_REQUESTS, true, reason, sizeof(reason)) < 0) {
-		fail(name, "%s", reason);
-		goto out;
-	}
-	bpf_disk_set_devices(d, &st.st_rdev, 1);
-	direct_io(l.dev, 1, false, NULL);
-	if (!bpf_disk_kernel_times(d, 0)) {
-		printf("skip - %s: the kernel stores no issue time in %s's requests (no block statistics on "
-		       "its queue, see /sys/block/%s/queue/wbt_lat_usec)\n", name, l.dev, strrchr(l.dev, '/') + 1);
-		goto free_disk;
-	}
-
-	done = run_bursts(d, l.dev, &before, &after, &w, &lost, &r);
-	completed = after.completed - before.completed;
-	/* One completion may be missed, as test_disk_errors() explains. */
-	gap = (int64_t)completed - (int64_t)w.completions;
-
-	if (done == -ENOSYS)
-		printf("skip - %s: io_submit() is missing: kernel built without CONFIG_AIO\n", name);
-	else if (done != BURSTS * BURST_REQUESTS)
-		fail(name, "%d of %d requests on %s succeeded", done, BURSTS * BURST_REQUESTS, l.dev);
-	else if (r < 0)
-		fail(name, "reading /sys/block of %s failed: %s", l.dev, strerror(-r));
-	else if (lost != 0)
-		fail(name, "%llu requests lost in a map of %d entries that stamped requests should not use",
-		     (unsigned long long)lost, SMALL_MAP_REQUESTS);
-	else if (gap > 1 || gap < -1)
-		fail(name, "%llu of %llu requests timed (gap %lld, at most 1 allowed)",
-		     (unsigned long long)w.completions, (unsigned long long)completed, (long long)gap);
-	else
-		printf("ok - %s (%s: %llu of %llu requests timed, none lost, p99 %llu us)\n", name, l.dev,
-		       (unsigned long long)w.completions, (unsigned long long)completed,
-		       (unsigned long long)disk_hist_percentile_us(w.hist, DISKLAT_BUCKETS, 990));
-free_disk:
-	bpf_disk_free(d);
-out:
-	loop_destroy(&l);
-}
-
 /* Mounts a new ext2 filesystem on l's device at l->dir/mnt. Returns 0 or -errno. */
 static int loop_mount_ext2(struct loop_dev *l, char *mnt, size_t len)
 {
@@ -1130,7 +1049,6 @@ static int new_disk_sampler(const char *mnt, struct nodecond_config *cfg, int64_
 {
 	struct sampler_options opts = {
 		.disk_max_requests = SMALL_MAP_REQUESTS,
-		.disk_map_only = true,
 		.disk_warning_interval_ms = warning_ms,
 	};
 
@@ -2009,7 +1927,6 @@ int main(void)
 	test_disk_loop();
 	test_disk_errors();
 	test_disk_full_map();
-	test_disk_kernel_times();
 	test_disk_untimed_detail();
 	test_disk_untimed_reload();
 	test_disk_untimed_unobserved();
