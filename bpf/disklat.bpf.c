@@ -20,9 +20,6 @@ __u32 disklat_ndevs;
 
 struct disklat_dev_stats disklat_stats[DISKLAT_MAX_DEVS];
 
-/* Issues not timed because the request map was full. */
-__u64 lost_requests;
-
 struct start {
 	__u64 ns;
 	__u32 slot;
@@ -38,7 +35,7 @@ struct start {
  * then evicted entries of requests still in flight, losing their
  * completions. The loader sets max_entries before load (DISKLAT_MAX_REQUESTS
  * in the agent). An issue that finds the map full is not timed and is
- * counted in lost_requests.
+ * counted in its slot's lost counter.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -115,10 +112,8 @@ static __always_inline void issue(struct request *rq)
 		return;
 	s.ns = bpf_ktime_get_ns();
 	s.slot = (__u32)slot;
-	if (bpf_map_update_elem(&started, &key, &s, BPF_ANY)) {
+	if (bpf_map_update_elem(&started, &key, &s, BPF_ANY))
 		__sync_fetch_and_add(&disklat_stats[slot].lost, 1);
-		__sync_fetch_and_add(&lost_requests, 1);
-	}
 }
 
 /* Linux 5.11 and later: block_rq_issue(struct request *rq). */

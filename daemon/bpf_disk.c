@@ -133,7 +133,12 @@ int bpf_disk_read_window(struct bpf_disk *d, size_t slot, struct bpf_disk_window
 
 uint64_t bpf_disk_lost(const struct bpf_disk *d)
 {
-	return __atomic_load_n(&d->skel->bss->lost_requests, __ATOMIC_RELAXED);
+	uint64_t lost = 0;
+
+	/* Each slot's counter only grows, whichever disk the slot watched, so the sum counts since open. */
+	for (size_t i = 0; i < DISKLAT_MAX_DEVS; i++)
+		lost += __atomic_load_n(&d->skel->bss->disklat_stats[i].lost, __ATOMIC_RELAXED);
+	return lost;
 }
 
 uint32_t bpf_disk_capacity(const struct bpf_disk *d)

@@ -513,9 +513,9 @@ static void detail_append(char *detail, size_t len, const char *fmt, ...)
 }
 
 /*
- * Logs when a tick with untimed requests follows a tick without, at most
- * once per disk_warning_interval_ms, because a disk that fills its queue in
- * bursts would otherwise log every few ticks.
+ * Logs when a tick with untimed requests follows a tick without. The log's
+ * rate limiter allows one line per disk_warning_interval_ms, because a disk
+ * that fills its queue in bursts would otherwise log every few ticks.
  */
 static void log_untimed_requests(struct sampler *s, uint64_t untimed, bool observed, uint64_t timed)
 {

@@ -8,6 +8,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "tracepoints.h"
 
 struct line {
 	__u64 count;
@@ -23,12 +24,6 @@ struct line {
 		return 0;                                        \
 	}
 
-COUNTER(sched_process_fork, fork)
-COUNTER(sched_process_exec, exec)
-COUNTER(sched_process_exit, exit)
-COUNTER(sched_process_free, free)
-COUNTER(block_rq_issue, rq_issue)
-COUNTER(block_rq_complete, rq_complete)
-COUNTER(kfree_skb, kfree_skb)
+BENCH_TRACEPOINTS(COUNTER)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -9,47 +9,16 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "tracepoints.h"
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(floor_fork)
-{
-	return 0;
-}
+/* Defines the program floor_NAME that does nothing on tracepoint TP. */
+#define EMPTY_PROGRAM(tp, name)      \
+	SEC("tp_btf/" #tp)           \
+	int BPF_PROG(floor_##name)   \
+	{                            \
+		return 0;            \
+	}
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(floor_exec)
-{
-	return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(floor_exit)
-{
-	return 0;
-}
-
-SEC("tp_btf/sched_process_free")
-int BPF_PROG(floor_free)
-{
-	return 0;
-}
-
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(floor_rq_issue)
-{
-	return 0;
-}
-
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(floor_rq_complete)
-{
-	return 0;
-}
-
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(floor_kfree_skb)
-{
-	return 0;
-}
+BENCH_TRACEPOINTS(EMPTY_PROGRAM)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
